@@ -1,0 +1,262 @@
+// RingReader: validates and hands out packets in place or copied out,
+// publishes consumption in batches, decides when the writer must be
+// signalled, and manages the interrupt mask (spec §9, §10.2, §10.4).
+#include <algorithm>
+#include <cstring>
+
+#include "shared_header.h"
+#include "uvmbus/ring/ring.h"
+
+namespace uvmbus::ring {
+
+using detail::check_index;
+using detail::ring_advance;
+using detail::ring_distance;
+
+namespace {
+
+constexpr uint32_t kDescriptorBytes = sizeof(wire::PacketDescriptor);
+constexpr uint32_t kTrailerBytes = sizeof(wire::PacketTrailer);
+
+// Largest len8 * 8 a valid writer can publish: the packet plus its trailer
+// must leave 8 bytes free, and len8 is 16 bits.
+uint32_t reader_max_packet_bytes(uint32_t data_size) noexcept {
+  return std::min(data_size - wire::kPacketAlign - kTrailerBytes, 0xffffu * wire::kPacketAlign);
+}
+
+bool packet_type_known(uint16_t type) noexcept {
+  switch (static_cast<wire::PacketType>(type)) {
+    case wire::PacketType::data_inband:
+    case wire::PacketType::data_using_xfer_pages:
+    case wire::PacketType::data_using_gpa_direct:
+    case wire::PacketType::completion:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+RingReader::RingReader(const RingMemory& mem) {
+  if (!ring_memory_valid(mem)) {
+    fail(RingError::bad_memory);
+    return;
+  }
+  header_ = mem.header;
+  data_ = mem.data;
+  data_size_ = mem.data_size;
+  mirrored_ = mem.mirrored;
+  max_packet_bytes_ = reader_max_packet_bytes(data_size_);
+
+  // Attach: continue where the ring stands. Our own read_index is read once
+  // here and never again; the peer's write_index is validated.
+  const uint32_t read_index = detail::load(header_->read_index, std::memory_order_relaxed);
+  const uint32_t write_index = detail::load(header_->write_index, std::memory_order_acquire);
+  for (const uint32_t index : {read_index, write_index}) {
+    if (const RingError error = check_index(index, data_size_); error != RingError::none) {
+      fail(error);
+      return;
+    }
+  }
+  committed_ = next_ = read_index;
+  cached_write_ = write_index;
+  if (!mirrored_) {
+    bounce_ = std::make_unique<std::byte[]>(max_packet_bytes_);
+  }
+}
+
+ReadStatus RingReader::fail(RingError error) noexcept {
+  if (error_ == RingError::none) {
+    error_ = error;
+    stats_.corrupt = 1;
+  }
+  return ReadStatus::corrupt;
+}
+
+// Loads write_index once and accepts it only if it is well formed and moved
+// forward into space the writer may use: from the last value we saw up to,
+// but not reaching, the read_index we published.
+bool RingReader::refresh_write_index() noexcept {
+  // R-ACQ: pairs with W-PUB; the packet bytes below this index are visible.
+  // seq_cst (a plain load on x86) for the R-UNMASK re-check.
+  const uint32_t write_index = detail::load(header_->write_index, std::memory_order_seq_cst);
+  if (const RingError error = check_index(write_index, data_size_); error != RingError::none) {
+    fail(error);
+    return false;
+  }
+  const uint32_t writable = data_size_ - ring_distance(committed_, cached_write_, data_size_);
+  if (write_index != cached_write_ &&
+      ring_distance(cached_write_, write_index, data_size_) >= writable) {
+    fail(RingError::index_out_of_sequence);
+    return false;
+  }
+  cached_write_ = write_index;
+  return true;
+}
+
+void RingReader::copy_out(uint32_t offset, void* dst, uint32_t len) const noexcept {
+  const uint32_t first = mirrored_ ? len : std::min(len, data_size_ - offset);
+  std::memcpy(dst, data_ + offset, first);
+  if (first != len) {
+    std::memcpy(static_cast<std::byte*>(dst) + first, data_, len - first);
+  }
+}
+
+// Reads the next descriptor exactly once (two atomic word loads, so the
+// compiler cannot re-read shared memory later) and validates it against the
+// bytes published. Does not consume.
+ReadStatus RingReader::peek(wire::PacketDescriptor& desc) noexcept {
+  if (corrupt()) {
+    return ReadStatus::corrupt;
+  }
+  if (next_ == cached_write_) {
+    if (!refresh_write_index()) {
+      return ReadStatus::corrupt;
+    }
+    if (next_ == cached_write_) {
+      return ReadStatus::empty;
+    }
+  }
+  const uint32_t available = ring_distance(next_, cached_write_, data_size_);
+  if (available < kDescriptorBytes + kTrailerBytes) {
+    return fail(RingError::descriptor_truncated);
+  }
+  // Descriptors start 8-aligned, so each half is one aligned word; the second
+  // half may be the one that wraps to offset 0.
+  const uint64_t words[2] = {
+      std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(data_ + next_))
+          .load(std::memory_order_relaxed),
+      std::atomic_ref<uint64_t>(
+          *reinterpret_cast<uint64_t*>(data_ + ring_advance(next_, 8, data_size_)))
+          .load(std::memory_order_relaxed),
+  };
+  std::memcpy(&desc, words, sizeof(desc));
+
+  if (desc.offset8 < wire::kMinPacketOffset8 || desc.offset8 > desc.len8) {
+    return fail(RingError::descriptor_offset);
+  }
+  if (uint32_t{desc.len8} * wire::kPacketAlign + kTrailerBytes > available) {
+    return fail(RingError::descriptor_length);
+  }
+  if (!packet_type_known(desc.type)) {
+    return fail(RingError::packet_type);
+  }
+  if ((desc.flags & ~wire::kPacketFlagCompletionRequested) != 0) {
+    return fail(RingError::packet_flags);
+  }
+  return ReadStatus::ok;
+}
+
+void RingReader::consume(const wire::PacketDescriptor& desc) noexcept {
+  const uint32_t bytes = uint32_t{desc.len8} * wire::kPacketAlign + kTrailerBytes;
+  next_ = ring_advance(next_, bytes, data_size_);
+  ++batch_packets_;
+  batch_bytes_ += bytes;
+}
+
+ReadStatus RingReader::next(InPacket& out) noexcept {
+  if (const ReadStatus status = peek(out.desc); status != ReadStatus::ok) {
+    return status;
+  }
+  const uint32_t len = uint32_t{out.desc.len8} * wire::kPacketAlign;
+  if (mirrored_ || next_ + len <= data_size_) {
+    out.bytes = {data_ + next_, len};
+  } else {
+    copy_out(next_, bounce_.get(), len);
+    out.bytes = {bounce_.get(), len};
+  }
+  consume(out.desc);
+  return ReadStatus::ok;
+}
+
+ReadStatus RingReader::next_copy(std::span<std::byte> dst, InPacket& out) noexcept {
+  if (const ReadStatus status = peek(out.desc); status != ReadStatus::ok) {
+    return status;
+  }
+  const uint32_t len = uint32_t{out.desc.len8} * wire::kPacketAlign;
+  if (dst.size() < len) {
+    return ReadStatus::buffer_small;
+  }
+  copy_out(next_, dst.data(), len);
+  // The peer may have rewritten the descriptor since we validated it: the
+  // copy carries the validated one.
+  std::memcpy(dst.data(), &out.desc, sizeof(out.desc));
+  out.bytes = {dst.data(), len};
+  consume(out.desc);
+  return ReadStatus::ok;
+}
+
+Signal RingReader::commit() noexcept {
+  if (corrupt() || next_ == committed_) {
+    return Signal::none;
+  }
+  // A writer that did not advertise the feature polls and expects no signal.
+  const bool writer_may_wait = (detail::load(header_->feature_bits, std::memory_order_relaxed) &
+                                wire::kRingFeaturePendingSendSz) != 0;
+  // R-PUB: pairs with W-ACQ; our reads of the consumed packets complete
+  // before the writer can see the space as free. When the writer may wait,
+  // seq_cst also orders this store before the pending_send_sz load (pairs
+  // with W-ARM): either we see its request or its re-check sees this space.
+  detail::store(header_->read_index, next_,
+                writer_may_wait ? std::memory_order_seq_cst : std::memory_order_release);
+  committed_ = next_;
+  const uint32_t bytes_read = batch_bytes_;
+  stats_.packets += batch_packets_;
+  stats_.bytes += batch_bytes_;
+  ++stats_.commits;
+  batch_packets_ = 0;
+  batch_bytes_ = 0;
+  if (!writer_may_wait) {
+    return Signal::none;
+  }
+  // Some writers store a size that is not 8-aligned (ring size - 1): round down.
+  const uint32_t pending = detail::load(header_->pending_send_sz, std::memory_order_seq_cst) &
+                           ~(wire::kPacketAlign - 1);
+  if (pending == 0) {
+    return Signal::none;
+  }
+  if (!refresh_write_index()) {
+    return Signal::none;
+  }
+  const int64_t free_now = data_size_ - ring_distance(committed_, cached_write_, data_size_);
+  const int64_t free_before = free_now - bytes_read;
+  // Signal only on the transition "not enough room" -> "enough room"; a
+  // writer that already had room is not waiting for us, and exactly `pending`
+  // free bytes is still not enough (a write needs strictly more).
+  if (free_before > pending || free_now <= pending) {
+    return Signal::none;
+  }
+  ++stats_.signals;
+  return Signal::needed;
+}
+
+bool RingReader::has_data() noexcept {
+  if (corrupt()) {
+    return false;
+  }
+  if (next_ != cached_write_) {
+    return true;
+  }
+  return refresh_write_index() && next_ != cached_write_;
+}
+
+void RingReader::mask_interrupts() noexcept {
+  if (!corrupt()) {
+    detail::store(header_->interrupt_mask, 1, std::memory_order_relaxed);
+  }
+}
+
+bool RingReader::unmask_interrupts() noexcept {
+  if (corrupt()) {
+    return false;
+  }
+  // R-UNMASK: seq_cst orders the mask store before the write_index re-check
+  // in has_data() (pairs with W-PUB and the writer's mask load): either the
+  // writer sees the mask cleared and signals, or we see its packets now. It
+  // also publishes our read_index to a writer that sees the mask cleared.
+  detail::store(header_->interrupt_mask, 0, std::memory_order_seq_cst);
+  return has_data();
+}
+
+}  // namespace uvmbus::ring

@@ -1,0 +1,242 @@
+// RingWriter: appends packets to the ring, publishes them in batches and
+// decides when the reader must be signalled (spec §8, §10.1, §10.3).
+#include <algorithm>
+#include <cstring>
+
+#include "shared_header.h"
+#include "uvmbus/ring/ring.h"
+
+namespace uvmbus::ring {
+
+using detail::check_index;
+using detail::ring_advance;
+using detail::ring_distance;
+
+namespace {
+
+// Largest packet_ring_bytes(): at least 8 bytes of the ring always stay free
+// (a full ring would look empty), and len8 is a 16-bit count of 8-byte units.
+uint32_t writer_max_packet_bytes(uint32_t data_size) noexcept {
+  constexpr uint32_t kMaxLen8Bytes = 0xffffu * wire::kPacketAlign;
+  return std::min(data_size - wire::kPacketAlign, kMaxLen8Bytes + uint32_t{sizeof(wire::PacketTrailer)});
+}
+
+constexpr std::byte kZeros[wire::kPacketAlign] = {};
+
+}  // namespace
+
+RingWriter::RingWriter(const RingMemory& mem) noexcept {
+  if (!ring_memory_valid(mem)) {
+    fail(RingError::bad_memory);
+    return;
+  }
+  header_ = mem.header;
+  data_ = mem.data;
+  data_size_ = mem.data_size;
+  mirrored_ = mem.mirrored;
+  max_packet_bytes_ = writer_max_packet_bytes(data_size_);
+
+  // Attach: continue where the ring stands. Our own write_index is read once
+  // here and never again (we keep it privately); the peer's read_index is
+  // validated like every later load.
+  const uint32_t write_index = detail::load(header_->write_index, std::memory_order_relaxed);
+  const uint32_t read_index = detail::load(header_->read_index, std::memory_order_acquire);
+  for (const uint32_t index : {write_index, read_index}) {
+    if (const RingError error = check_index(index, data_size_); error != RingError::none) {
+      fail(error);
+      return;
+    }
+  }
+  committed_ = next_ = write_index;
+  cached_read_ = read_index;
+}
+
+void RingWriter::fail(RingError error) noexcept {
+  if (error_ == RingError::none) {
+    error_ = error;
+    stats_.corrupt = 1;
+  }
+}
+
+// Loads read_index once and accepts it only if it is well formed and lies
+// between the last value we saw and what we have published: a reader can
+// only consume published bytes, never go back.
+bool RingWriter::refresh_read_index() noexcept {
+  // W-ACQ: pairs with R-PUB; the reader's reads of the space it frees happen
+  // before our writes into that space. seq_cst (a plain load on x86) for the
+  // W-ARM re-check.
+  const uint32_t read_index = detail::load(header_->read_index, std::memory_order_seq_cst);
+  if (const RingError error = check_index(read_index, data_size_); error != RingError::none) {
+    fail(error);
+    return false;
+  }
+  if (ring_distance(cached_read_, read_index, data_size_) >
+      ring_distance(cached_read_, committed_, data_size_)) {
+    fail(RingError::index_out_of_sequence);
+    return false;
+  }
+  cached_read_ = read_index;
+  return true;
+}
+
+void RingWriter::copy_in(uint32_t offset, const void* src, uint32_t len) noexcept {
+  const uint32_t first = mirrored_ ? len : std::min(len, data_size_ - offset);
+  std::memcpy(data_ + offset, src, first);
+  if (first != len) {
+    std::memcpy(data_, static_cast<const std::byte*>(src) + first, len - first);
+  }
+}
+
+WriteStatus RingWriter::write(const OutPacket& packet) noexcept {
+  if (corrupt()) {
+    return WriteStatus::corrupt;
+  }
+  const std::size_t ext_bytes = packet.header_ext.size();
+  std::size_t payload_bytes = 0;
+  for (const iovec& segment : packet.payload) {
+    payload_bytes += segment.iov_len;
+  }
+  if (ext_bytes % wire::kPacketAlign != 0 || ext_bytes > max_packet_bytes_ ||
+      payload_bytes > max_packet_bytes_) {
+    return WriteStatus::too_large;
+  }
+  const uint64_t total = packet_ring_bytes(ext_bytes, payload_bytes);
+  if (total > max_packet_bytes_) {
+    return WriteStatus::too_large;
+  }
+  const uint32_t total32 = static_cast<uint32_t>(total);
+
+  // Free space counts our uncommitted batch as used. A write needs strictly
+  // more than its size free so that a full ring never looks empty.
+  auto free_space = [this] { return data_size_ - ring_distance(cached_read_, next_, data_size_); };
+  if (free_space() <= total32) {
+    if (!refresh_read_index()) {
+      return WriteStatus::corrupt;
+    }
+    if (free_space() <= total32) {
+      ++stats_.full;
+      return WriteStatus::full;
+    }
+  }
+
+  const uint32_t start = next_;
+  const uint32_t payload_offset = static_cast<uint32_t>(sizeof(wire::PacketDescriptor) + ext_bytes);
+  const uint32_t padded_end = total32 - static_cast<uint32_t>(sizeof(wire::PacketTrailer));
+  const wire::PacketDescriptor desc{
+      .type = static_cast<uint16_t>(packet.type),
+      .offset8 = static_cast<uint16_t>(payload_offset / wire::kPacketAlign),
+      .len8 = static_cast<uint16_t>(padded_end / wire::kPacketAlign),
+      .flags = packet.flags,
+      .trans_id = packet.trans_id,
+  };
+  uint32_t at = start;
+  copy_in(at, &desc, sizeof(desc));
+  at = ring_advance(at, sizeof(desc), data_size_);
+  if (ext_bytes != 0) {
+    copy_in(at, packet.header_ext.data(), static_cast<uint32_t>(ext_bytes));
+    at = ring_advance(at, static_cast<uint32_t>(ext_bytes), data_size_);
+  }
+  for (const iovec& segment : packet.payload) {
+    const auto len = static_cast<uint32_t>(segment.iov_len);
+    copy_in(at, segment.iov_base, len);
+    at = ring_advance(at, len, data_size_);
+  }
+  // Zero the padding so no stale bytes leak to the peer.
+  const uint32_t padding = padded_end - payload_offset - static_cast<uint32_t>(payload_bytes);
+  if (padding != 0) {
+    copy_in(at, kZeros, padding);
+    at = ring_advance(at, padding, data_size_);
+  }
+  const wire::PacketTrailer trailer{.reserved = 0, .start_offset = start};
+  copy_in(at, &trailer, sizeof(trailer));
+
+  next_ = ring_advance(start, total32, data_size_);
+  ++batch_packets_;
+  batch_bytes_ += total32;
+  return WriteStatus::ok;
+}
+
+std::size_t RingWriter::write_burst(std::span<const OutPacket> packets) noexcept {
+  std::size_t written = 0;
+  for (const OutPacket& packet : packets) {
+    if (write(packet) != WriteStatus::ok) {
+      break;
+    }
+    ++written;
+  }
+  return written;
+}
+
+Signal RingWriter::commit() noexcept {
+  if (corrupt() || next_ == committed_) {
+    return Signal::none;
+  }
+  const uint32_t previous = committed_;
+  // W-PUB: pairs with R-ACQ; every packet byte of the batch is visible before
+  // the reader can see the new write_index. seq_cst: also ordered before the
+  // interrupt_mask load below (pairs with R-UNMASK).
+  detail::store(header_->write_index, next_, std::memory_order_seq_cst);
+  committed_ = next_;
+  stats_.packets += batch_packets_;
+  stats_.bytes += batch_bytes_;
+  ++stats_.commits;
+  batch_packets_ = 0;
+  batch_bytes_ = 0;
+
+  // Either we see the reader's mask cleared, or the reader's re-check after
+  // clearing it sees our new write_index. A reader that cleared its mask had
+  // published its read_index before, so the read_index load below sees it.
+  if (detail::load(header_->interrupt_mask, std::memory_order_seq_cst) != 0) {
+    return Signal::none;
+  }
+  // Empty -> non-empty: the reader had consumed everything we published
+  // before this batch, so it may be asleep. Only compared, never used as an
+  // offset, so a hostile value cannot do harm here.
+  if (detail::load(header_->read_index, std::memory_order_seq_cst) != previous) {
+    return Signal::none;
+  }
+  ++stats_.signals;
+  return Signal::needed;
+}
+
+void RingWriter::revert() noexcept {
+  next_ = committed_;
+  batch_packets_ = 0;
+  batch_bytes_ = 0;
+}
+
+bool RingWriter::arm_pending_send(uint32_t bytes) noexcept {
+  if (corrupt()) {
+    return true;  // the next write() reports the corruption
+  }
+  if ((detail::load(header_->feature_bits, std::memory_order_relaxed) &
+       wire::kRingFeaturePendingSendSz) == 0) {
+    return true;  // the reader will never signal space: the caller must poll
+  }
+  const uint32_t needed =
+      std::min((bytes + wire::kPacketAlign - 1) & ~(wire::kPacketAlign - 1), max_packet_bytes_);
+  // W-ARM: ordered before the read_index re-check (seq_cst). Either the
+  // reader sees our request and signals when it frees space, or the re-check
+  // sees the space it freed.
+  detail::store(header_->pending_send_sz, needed, std::memory_order_seq_cst);
+  if (!refresh_read_index()) {
+    return true;
+  }
+  return data_size_ - ring_distance(cached_read_, next_, data_size_) > needed;
+}
+
+void RingWriter::disarm_pending_send() noexcept {
+  if (!corrupt()) {
+    detail::store(header_->pending_send_sz, 0, std::memory_order_relaxed);
+  }
+}
+
+uint32_t RingWriter::free_bytes() noexcept {
+  if (corrupt() || !refresh_read_index()) {
+    return 0;
+  }
+  const uint32_t raw_free = data_size_ - ring_distance(cached_read_, next_, data_size_);
+  return std::min(raw_free - wire::kPacketAlign, max_packet_bytes_);
+}
+
+}  // namespace uvmbus::ring

@@ -1,0 +1,47 @@
+// Private: atomic access to the shared ring header and the index arithmetic
+// both sides use. Every load or store of a header word goes through here so
+// that each names its memory order; the barrier comments at the call sites say
+// what each one orders and what it pairs with.
+#pragma once
+
+#include <atomic>
+#include <bit>
+#include <cstdint>
+
+#include "uvmbus/ring/ring.h"
+#include "uvmbus/wire/ring.h"
+
+namespace uvmbus::ring::detail {
+
+static_assert(std::endian::native == std::endian::little,
+              "the ring is little-endian on the wire; descriptors are loaded as native words");
+static_assert(std::atomic_ref<uint32_t>::is_always_lock_free);
+static_assert(std::atomic_ref<uint64_t>::is_always_lock_free);
+
+inline uint32_t load(uint32_t& word, std::memory_order order) noexcept {
+  return std::atomic_ref<uint32_t>(word).load(order);
+}
+
+inline void store(uint32_t& word, uint32_t value, std::memory_order order) noexcept {
+  std::atomic_ref<uint32_t>(word).store(value, order);
+}
+
+// Bytes from `from` forward to `to` in a ring of `size` bytes (0 if equal).
+inline uint32_t ring_distance(uint32_t from, uint32_t to, uint32_t size) noexcept {
+  return to >= from ? to - from : size - from + to;
+}
+
+inline uint32_t ring_advance(uint32_t index, uint32_t bytes, uint32_t size) noexcept {
+  const uint32_t next = index + bytes;  // both < size <= 2^30: no overflow
+  return next >= size ? next - size : next;
+}
+
+// A peer-written index is usable only if 8-byte aligned and inside the data area.
+inline RingError check_index(uint32_t index, uint32_t size) noexcept {
+  if (index % wire::kPacketAlign != 0) {
+    return RingError::index_misaligned;
+  }
+  return index < size ? RingError::none : RingError::index_out_of_range;
+}
+
+}  // namespace uvmbus::ring::detail

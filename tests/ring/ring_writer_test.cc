@@ -1,0 +1,224 @@
+// RingWriter: packet format on the wire, sizes, full/empty, batches, wrap.
+#include <cstring>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "ring_fixture.h"
+
+namespace uvmbus::ring {
+namespace {
+
+using test::pattern;
+using test::SinglePacket;
+using test::TestRing;
+
+constexpr uint32_t kSmallRing = 2 * wire::kHvPageSize;
+
+TEST(PacketRingBytes, AddsDescriptorPaddingAndTrailer) {
+  EXPECT_EQ(packet_ring_bytes(0, 0), 24u);
+  EXPECT_EQ(packet_ring_bytes(0, 1), 32u);
+  EXPECT_EQ(packet_ring_bytes(0, 8), 32u);
+  EXPECT_EQ(packet_ring_bytes(0, 64), 88u);
+  EXPECT_EQ(packet_ring_bytes(8, 61), 96u);
+}
+
+TEST(RingMemoryFrom, AcceptsWholePagesWithAtLeastTwoDataPages) {
+  alignas(4096) static std::byte buffer[4 * 4096];
+  EXPECT_FALSE(ring_memory_from(buffer, 2 * 4096));  // one data page
+  EXPECT_FALSE(ring_memory_from(buffer, 3 * 4096 + 8));
+  EXPECT_FALSE(ring_memory_from(nullptr, 3 * 4096));
+  EXPECT_FALSE(ring_memory_from(buffer + 4, 3 * 4096));
+  const auto mem = ring_memory_from(buffer, 3 * 4096);
+  ASSERT_TRUE(mem);
+  EXPECT_EQ(mem->data_size, 2 * 4096u);
+  EXPECT_EQ(mem->data, buffer + 4096);
+}
+
+TEST(RingWriter, WritesDescriptorPayloadZeroPaddingAndTrailer) {
+  TestRing ring(kSmallRing);
+  RingWriter writer(ring.memory());
+  std::memset(ring.data(), 0xAB, ring.data_size());  // stale bytes
+  const auto payload = pattern(13, 1);
+  SinglePacket p(payload, 0x1122334455667788ull, wire::kPacketFlagCompletionRequested);
+  ASSERT_EQ(writer.write(p.packet), WriteStatus::ok);
+
+  wire::PacketDescriptor desc;
+  std::memcpy(&desc, ring.data(), sizeof(desc));
+  EXPECT_EQ(desc.type, static_cast<uint16_t>(wire::PacketType::data_inband));
+  EXPECT_EQ(desc.offset8, 2);
+  EXPECT_EQ(desc.len8, 4);  // 16 + 13 padded to 32
+  EXPECT_EQ(desc.flags, wire::kPacketFlagCompletionRequested);
+  EXPECT_EQ(desc.trans_id, 0x1122334455667788ull);
+  EXPECT_EQ(std::memcmp(ring.data() + 16, payload.data(), 13), 0);
+  for (int i = 29; i < 32; ++i) {
+    EXPECT_EQ(ring.data()[i], std::byte{0}) << "padding byte " << i;
+  }
+  uint64_t trailer;
+  std::memcpy(&trailer, ring.data() + 32, 8);
+  EXPECT_EQ(trailer, 0u);  // started at offset 0
+  EXPECT_EQ(ring.header().write_index, 0u) << "nothing is published before commit";
+  EXPECT_EQ(writer.commit(), Signal::needed);
+  EXPECT_EQ(ring.header().write_index, 40u);
+}
+
+TEST(RingWriter, TrailerHoldsStartOffsetInUpperHalf) {
+  TestRing ring(kSmallRing);
+  ring.start_at(1024);
+  RingWriter writer(ring.memory());
+  const auto payload = pattern(8, 2);
+  SinglePacket p(payload);
+  ASSERT_EQ(writer.write(p.packet), WriteStatus::ok);
+  uint64_t trailer;
+  std::memcpy(&trailer, ring.data() + 1024 + 24, 8);
+  EXPECT_EQ(trailer, uint64_t{1024} << 32);
+}
+
+TEST(RingWriter, GathersPayloadFromSeveralIovecsAndHeaderExtension) {
+  TestRing ring(kSmallRing);
+  RingWriter writer(ring.memory());
+  const auto a = pattern(5, 3), b = pattern(11, 4);
+  iovec segments[] = {{const_cast<std::byte*>(a.data()), a.size()},
+                      {const_cast<std::byte*>(b.data()), b.size()}};
+  const auto ext = pattern(16, 5);
+  const OutPacket packet{.type = wire::PacketType::data_using_gpa_direct,
+                         .flags = 0,
+                         .trans_id = 9,
+                         .header_ext = ext,
+                         .payload = segments};
+  ASSERT_EQ(writer.write(packet), WriteStatus::ok);
+  ASSERT_EQ(writer.commit(), Signal::needed);
+
+  RingReader reader(ring.memory());
+  InPacket in;
+  ASSERT_EQ(reader.next(in), ReadStatus::ok);
+  EXPECT_EQ(in.type(), wire::PacketType::data_using_gpa_direct);
+  ASSERT_EQ(in.header_ext().size(), 16u);
+  EXPECT_EQ(std::memcmp(in.header_ext().data(), ext.data(), 16), 0);
+  ASSERT_EQ(in.payload().size(), 16u);
+  EXPECT_EQ(std::memcmp(in.payload().data(), a.data(), 5), 0);
+  EXPECT_EQ(std::memcmp(in.payload().data() + 5, b.data(), 11), 0);
+}
+
+TEST(RingWriter, RejectsMalformedAndOversizedPackets) {
+  TestRing ring(kSmallRing);
+  RingWriter writer(ring.memory());
+  const auto ext = pattern(12, 0);
+  OutPacket bad_ext{.header_ext = ext};
+  EXPECT_EQ(writer.write(bad_ext), WriteStatus::too_large);
+
+  // The largest packet leaves exactly 8 bytes free in an empty ring.
+  EXPECT_EQ(writer.max_packet_bytes(), kSmallRing - 8);
+  const auto fits = pattern(kSmallRing - 8 - 24, 0);
+  const auto too_big = pattern(kSmallRing - 8 - 24 + 1, 0);
+  SinglePacket big(too_big);
+  EXPECT_EQ(writer.write(big.packet), WriteStatus::too_large);
+  SinglePacket max(fits);
+  EXPECT_EQ(writer.write(max.packet), WriteStatus::ok);
+  EXPECT_FALSE(writer.corrupt());
+}
+
+TEST(RingWriter, NeverFillsTheRingCompletely) {
+  for (const std::size_t payload_size : {0u, 8u, 64u, 100u, 1000u}) {
+    TestRing ring(kSmallRing);
+    RingWriter writer(ring.memory());
+    const auto payload = pattern(payload_size, 0);
+    SinglePacket p(payload);
+    const uint64_t total = packet_ring_bytes(0, payload_size);
+    uint64_t written = 0;
+    while (writer.write(p.packet) == WriteStatus::ok) {
+      ++written;
+    }
+    // The largest k with k * total < data size: at least 8 bytes stay free.
+    const uint64_t expected = (kSmallRing - 1) / total;
+    EXPECT_EQ(written, expected) << "payload " << payload_size;
+    EXPECT_GE(kSmallRing - written * total, 8u);
+    EXPECT_EQ(writer.stats().full, 1u);
+    EXPECT_EQ(writer.commit(), Signal::needed);
+    EXPECT_EQ(writer.stats().packets, written);
+  }
+}
+
+TEST(RingWriter, FreeBytesIsTheLargestPacketThatFitsNow) {
+  TestRing ring(kSmallRing);
+  RingWriter writer(ring.memory());
+  EXPECT_EQ(writer.free_bytes(), kSmallRing - 8);
+  const auto payload = pattern(64, 0);
+  SinglePacket p(payload);
+  ASSERT_EQ(writer.write(p.packet), WriteStatus::ok);
+  EXPECT_EQ(writer.free_bytes(), kSmallRing - 8 - 88);
+}
+
+TEST(RingWriter, RevertDropsTheUncommittedBatch) {
+  TestRing ring(kSmallRing);
+  RingWriter writer(ring.memory());
+  const auto payload = pattern(64, 0);
+  SinglePacket p(payload);
+  ASSERT_EQ(writer.write(p.packet), WriteStatus::ok);
+  writer.revert();
+  EXPECT_EQ(writer.commit(), Signal::none);
+  EXPECT_EQ(ring.header().write_index, 0u);
+  EXPECT_EQ(writer.stats().packets, 0u);
+}
+
+TEST(RingWriter, PublishesEachBatchWithOneIndexStore) {
+  for (const uint32_t batch : {1u, 2u, 7u, 32u, 100u, 256u}) {
+    TestRing ring(64 * 1024);
+    RingWriter writer(ring.memory());
+    RingReader reader(ring.memory());
+    std::vector<std::vector<std::byte>> payloads;
+    std::vector<std::unique_ptr<SinglePacket>> packets;
+    std::vector<OutPacket> burst;
+    for (uint32_t i = 0; i < batch; ++i) {
+      payloads.push_back(pattern(64, i));
+    }
+    for (uint32_t i = 0; i < batch; ++i) {
+      packets.push_back(std::make_unique<SinglePacket>(payloads[i], i + 1));
+      burst.push_back(packets.back()->packet);
+    }
+    ASSERT_EQ(writer.write_burst(burst), batch);
+    EXPECT_FALSE(reader.has_data()) << "batch invisible before commit";
+    EXPECT_EQ(writer.commit(), Signal::needed);
+    EXPECT_EQ(writer.stats().commits, 1u);
+    EXPECT_EQ(ring.header().write_index, batch * 88u);
+    InPacket in;
+    for (uint32_t i = 0; i < batch; ++i) {
+      ASSERT_EQ(reader.next(in), ReadStatus::ok);
+      EXPECT_EQ(in.desc.trans_id, i + 1);
+      EXPECT_EQ(std::memcmp(in.payload().data(), payloads[i].data(), 64), 0);
+    }
+    EXPECT_EQ(reader.next(in), ReadStatus::empty);
+    EXPECT_EQ(ring.header().read_index, 0u) << "nothing is published before commit";
+    EXPECT_EQ(reader.commit(), Signal::none);
+    EXPECT_EQ(ring.header().read_index, batch * 88u);
+    EXPECT_EQ(reader.stats().commits, 1u);
+  }
+}
+
+TEST(RingWriter, WriteBurstStopsAtTheFirstPacketThatDoesNotFit) {
+  TestRing ring(kSmallRing);
+  RingWriter writer(ring.memory());
+  const auto payload = pattern(1000, 0);
+  SinglePacket p(payload);
+  std::vector<OutPacket> burst(20, p.packet);
+  EXPECT_EQ(writer.write_burst(burst), (kSmallRing - 1) / packet_ring_bytes(0, 1000));
+}
+
+TEST(RingWriter, LargestRingCarriesTheLargestPacket) {
+  TestRing ring(16 * 1024 * 1024);
+  RingWriter writer(ring.memory());
+  RingReader reader(ring.memory());
+  EXPECT_EQ(writer.max_packet_bytes(), 0xffffu * 8 + 8);
+  const auto payload = pattern(0xffffu * 8 - 16, 7);
+  SinglePacket p(payload);
+  ASSERT_EQ(writer.write(p.packet), WriteStatus::ok);
+  ASSERT_EQ(writer.commit(), Signal::needed);
+  std::vector<std::byte> buffer(reader.max_packet_bytes());
+  InPacket in;
+  ASSERT_EQ(reader.next_copy(buffer, in), ReadStatus::ok);
+  EXPECT_EQ(in.desc.len8, 0xffff);
+  EXPECT_EQ(std::memcmp(in.payload().data(), payload.data(), payload.size()), 0);
+}
+
+}  // namespace
+}  // namespace uvmbus::ring
