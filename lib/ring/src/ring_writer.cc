@@ -138,6 +138,9 @@ WriteStatus RingWriter::write(const OutPacket& packet) noexcept {
   }
   for (const iovec& segment : packet.payload) {
     const auto len = static_cast<uint32_t>(segment.iov_len);
+    if (len == 0) {
+      continue;  // an empty segment may carry a null base
+    }
     copy_in(at, segment.iov_base, len);
     at = ring_advance(at, len, data_size_);
   }
