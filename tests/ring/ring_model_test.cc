@@ -1,6 +1,6 @@
 // A long random walk over both sides of one ring, checked at every step
 // against a simple reference model of the indices, contents and signal rules.
-#include <cstring>
+#include <algorithm>
 #include <deque>
 #include <random>
 #include <vector>
@@ -95,7 +95,7 @@ void random_walk(bool mirrored, uint32_t data_size, uint64_t seed) {
           ASSERT_EQ(in.desc.trans_id, packet_seed);
           const auto expected = pattern(payload_bytes, packet_seed);
           ASSERT_GE(in.payload().size(), payload_bytes);
-          ASSERT_EQ(std::memcmp(in.payload().data(), expected.data(), payload_bytes), 0)
+          ASSERT_TRUE(std::equal(expected.begin(), expected.end(), in.payload().begin()))
               << "step " << step;
           const uint32_t total = static_cast<uint32_t>(packet_ring_bytes(0, payload_bytes));
           model.read_next = (model.read_next + total) % data_size;
