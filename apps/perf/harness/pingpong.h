@@ -1,0 +1,145 @@
+// Ping-pong driver: an initiator sends one numbered packet on a ping queue
+// and waits for the responder to echo it on a pong queue, many times over.
+// One-way latency is half of each round trip; the polling wait is the shared
+// spin_until loop, whatever the transport.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <vector>
+
+#include "harness/consumer_wait.h"
+#include "harness/doorbell.h"
+#include "harness/pinned_pair.h"
+#include "harness/queue.h"
+#include "harness/record.h"
+#include "harness/spin.h"
+#include "harness/stats.h"
+#include "harness/tsc.h"
+
+namespace uvmbus::perf {
+
+struct PingPongSettings {
+  std::size_t payload_bytes = 64;
+  double duration_s = 2;
+  Consumer consumer = Consumer::poll;
+  Doorbell* ping_bell = nullptr;  // rung by the ping queue, slept on by the responder
+  Doorbell* pong_bell = nullptr;  // rung by the pong queue, slept on by the initiator
+  std::size_t warmup_round_trips = 1000;
+  std::size_t max_samples = std::size_t{1} << 20;
+};
+
+// A waiting side gives up after this long without a packet.
+inline constexpr double kReplyTimeoutS = 5;
+
+namespace detail {
+
+// Waits for the next packet on `queue`. Returns false if `stop` was raised,
+// the queue failed or nothing came within `timeout_ticks`.
+template <PacketQueue Q>
+bool await_packet(Q& queue, SequenceCheck& check, Consumer mode, Doorbell* bell,
+                  const std::atomic<bool>& stop, uint64_t timeout_ticks) noexcept {
+  bool received = false;
+  auto attempt = [&] {
+    received = queue.receive(1, check) == 1;
+    return received || stop.load(std::memory_order_relaxed) || queue.failure() != nullptr;
+  };
+  if (mode == Consumer::poll) {
+    return spin_until(attempt, timeout_ticks) && received;
+  }
+  uint64_t deadline = 0;
+  while (!attempt()) {
+    if (!wait_while_empty(queue, mode, bell)) {
+      deadline = deadline ? deadline : read_tsc() + timeout_ticks;
+      if (read_tsc() >= deadline) {
+        return false;
+      }
+    }
+  }
+  return received;
+}
+
+}  // namespace detail
+
+// Throws std::runtime_error if either queue failed or a packet went missing.
+template <PacketQueue Q>
+Metrics run_pingpong(const CpuTopology& topology, CpuPair cpus, Q& ping, Q& pong,
+                     const PingPongSettings& settings) {
+  std::vector<uint64_t> round_trips(settings.max_samples);  // untimed: allocated and touched here
+  std::size_t samples = 0;
+  uint64_t start = 0;
+  uint64_t end = 0;
+  uint64_t echoed = 0;
+  bool broken = false;
+  SequenceCheck initiator_check;
+  SequenceCheck responder_check;
+  alignas(128) std::atomic<bool> stop{false};  // raised by the initiator when done
+  const uint64_t timeout_ticks = tsc_ticks(kReplyTimeoutS);
+
+  auto initiator = [&] {
+    const std::atomic<bool> never{false};
+    const uint64_t deadline = tsc_deadline(settings.duration_s);
+    start = read_tsc();
+    for (uint64_t sequence = 0;; ++sequence) {
+      const uint64_t sent_at = read_tsc();
+      if (ping.send(sequence, 1) != 1 ||
+          !detail::await_packet(pong, initiator_check, settings.consumer, settings.pong_bell, never,
+                                timeout_ticks)) {
+        broken = true;
+        break;
+      }
+      const uint64_t now = read_tsc();
+      if (sequence >= settings.warmup_round_trips) {
+        round_trips[samples++] = now - sent_at;
+      }
+      if (samples == round_trips.size() || now >= deadline) {
+        break;
+      }
+    }
+    end = read_tsc();
+    stop.store(true, std::memory_order_relaxed);
+    if (settings.ping_bell != nullptr) {
+      settings.ping_bell->ring();  // wake a sleeping responder to see the stop
+    }
+  };
+
+  auto responder = [&] {
+    while (detail::await_packet(ping, responder_check, settings.consumer, settings.ping_bell, stop,
+                                timeout_ticks)) {
+      // Echo the number just checked.
+      if (pong.send(responder_check.expected - 1, 1) != 1) {
+        break;
+      }
+      ++echoed;
+    }
+  };
+
+  run_pinned_pair(topology, cpus, initiator, responder);
+
+  for (const Q* queue : {&ping, &pong}) {
+    if (const char* failure = queue->failure()) {
+      throw std::runtime_error(fmt::format("queue failed: {}", failure));
+    }
+  }
+  const uint64_t completed = initiator_check.expected;
+  if (broken || completed == 0 || echoed != completed || responder_check.expected != echoed) {
+    throw std::runtime_error(fmt::format("ping-pong stalled: {} pings answered, {} replies received",
+                                         echoed, completed));
+  }
+  if (initiator_check.wrong != 0 || responder_check.wrong != 0) {
+    throw std::runtime_error("ping-pong delivered a wrong sequence number");
+  }
+  // Every round trip moves two packets: rates and signals count both.
+  Metrics metrics = throughput_metrics(Throughput{.packets = 2 * completed,
+                                                  .ticks = end - start,
+                                                  .signals = ping.signals() + pong.signals(),
+                                                  .payload_bytes = settings.payload_bytes});
+  metrics.latency = one_way_latency(std::span(round_trips.data(), samples));
+  return metrics;
+}
+
+}  // namespace uvmbus::perf

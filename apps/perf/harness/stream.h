@@ -1,0 +1,118 @@
+// Stream driver: a producer sends numbered packets in bursts as fast as the
+// queue takes them for a fixed time while a consumer drains and checks them;
+// the rate counts packets the consumer verified, from the producer's first
+// send to the consumer's last receive.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+
+#include "harness/consumer_wait.h"
+#include "harness/doorbell.h"
+#include "harness/pinned_pair.h"
+#include "harness/queue.h"
+#include "harness/record.h"
+#include "harness/spin.h"
+#include "harness/stats.h"
+#include "harness/tsc.h"
+
+namespace uvmbus::perf {
+
+struct StreamSettings {
+  std::size_t payload_bytes = 64;
+  std::size_t batch = 32;         // packets per send() and receive() call
+  double duration_s = 2;
+  Consumer consumer = Consumer::poll;
+  Doorbell* consumer_bell = nullptr;  // rung by the queue's producer; interrupt mode only
+};
+
+// How long a consumer may wait for packets the producer has already sent
+// before the run is declared broken.
+inline constexpr double kDrainTimeoutS = 2;
+
+// Throws std::runtime_error if the queue failed, lost packets or delivered
+// wrong sequence numbers.
+template <PacketQueue Q>
+Metrics run_stream(const CpuTopology& topology, CpuPair cpus, Q& queue, const StreamSettings& settings) {
+  // Written once by the producer when it stops; on its own line so the
+  // consumer's checks of it stay in its cache.
+  constexpr uint64_t kRunning = ~uint64_t{0};
+  struct alignas(128) ProducerTotal {
+    std::atomic<uint64_t> sent;
+  } total{kRunning};
+  uint64_t start = 0;
+  uint64_t end = 0;
+  SequenceCheck check;
+
+  auto producer = [&] {
+    const uint64_t deadline = tsc_deadline(settings.duration_s);
+    start = read_tsc();
+    uint64_t sequence = 0;
+    for (;;) {
+      const std::size_t sent = queue.send(sequence, settings.batch);
+      sequence += sent;
+      if (sent == 0) {
+        if (queue.failure() != nullptr) {
+          break;
+        }
+        cpu_relax();  // full: poll until the consumer frees space
+      }
+      if (read_tsc() >= deadline) {
+        break;
+      }
+    }
+    // Release: the count is published after the packets it counts.
+    total.sent.store(sequence, std::memory_order_release);
+    if (settings.consumer_bell != nullptr) {
+      settings.consumer_bell->ring();  // wake a sleeping consumer to see the end
+    }
+  };
+
+  auto consumer = [&] {
+    uint64_t give_up = 0;
+    for (;;) {
+      if (queue.receive(settings.batch, check) > 0) {
+        continue;
+      }
+      const uint64_t sent = total.sent.load(std::memory_order_acquire);
+      if (sent != kRunning) {
+        if (check.expected >= sent) {
+          break;
+        }
+        give_up = give_up ? give_up : tsc_deadline(kDrainTimeoutS);
+        if (read_tsc() >= give_up) {
+          break;
+        }
+      }
+      if (queue.failure() != nullptr) {
+        break;
+      }
+      static_cast<void>(wait_while_empty(queue, settings.consumer, settings.consumer_bell));
+    }
+    end = read_tsc();
+  };
+
+  run_pinned_pair(topology, cpus, producer, consumer);
+
+  const uint64_t sent = total.sent.load(std::memory_order_relaxed);
+  if (const char* failure = queue.failure()) {
+    throw std::runtime_error(fmt::format("queue failed: {}", failure));
+  }
+  if (check.expected != sent) {
+    throw std::runtime_error(fmt::format("{} packets sent, {} received", sent, check.expected));
+  }
+  if (check.wrong != 0) {
+    throw std::runtime_error(fmt::format("{} of {} packets carried a wrong sequence number",
+                                         check.wrong, check.expected));
+  }
+  return throughput_metrics(Throughput{.packets = check.expected,
+                                       .ticks = end - start,
+                                       .signals = queue.signals(),
+                                       .payload_bytes = settings.payload_bytes});
+}
+
+}  // namespace uvmbus::perf

@@ -1,0 +1,82 @@
+// The VMBus ring as a benchmark queue: a RingWriter and a RingReader on one
+// ring in private memory. The producer gathers each payload from one iovec;
+// the consumer reads in place or copies each packet out first (the hardened
+// mode for an untrusted peer). Batched, a whole send() or receive() is one
+// commit; unbatched, every packet is its own commit on both sides (one index
+// publish and one signal decision per packet, as the Linux and DPDK VMBus
+// drivers do).
+#pragma once
+
+#include <sys/uio.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "harness/doorbell.h"
+#include "harness/queue.h"
+#include "ring/ring_area.h"
+#include "uvmbus/ring/ring.h"
+
+namespace uvmbus::perf::ring_bench {
+
+enum class ReaderMode : uint8_t { copy, in_place };
+enum class CommitPolicy : uint8_t { per_batch, per_packet };
+
+struct UvmbusQueueConfig {
+  std::size_t payload_bytes = 64;
+  uint32_t data_bytes = 256 * 1024;
+  ReaderMode reader = ReaderMode::copy;
+  CommitPolicy commit = CommitPolicy::per_batch;
+  Doorbell* consumer_bell = nullptr;  // rung when the writer's commit asks for a signal
+};
+
+class UvmbusQueue {
+ public:
+  explicit UvmbusQueue(const UvmbusQueueConfig& config);  // throws std::runtime_error
+  UvmbusQueue(const UvmbusQueue&) = delete;
+  UvmbusQueue& operator=(const UvmbusQueue&) = delete;
+
+  std::size_t send(uint64_t first, std::size_t count) noexcept;
+  std::size_t receive(std::size_t count, SequenceCheck& check) noexcept;
+  uint64_t signals() const noexcept;
+  const char* failure() const noexcept { return failure_.reason.load(std::memory_order_relaxed); }
+
+  // Interrupt mode (spec §10.4): unmask and re-check; false if data raced in.
+  bool request_signal() noexcept { return !consumer_.reader.unmask_interrupts(); }
+  void cancel_signal() noexcept { consumer_.reader.mask_interrupts(); }
+
+ private:
+  void publish_writes() noexcept;
+  void publish_reads() noexcept;
+  void fail(const char* reason) noexcept;
+
+  RingArea area_;
+  const bool commit_per_packet_;
+  const bool read_in_place_;
+
+  // Each thread's state on lines of its own.
+  struct alignas(ring::kCacheAlign) ProducerSide {
+    explicit ProducerSide(const UvmbusQueueConfig& config, const ring::RingMemory& memory);
+    ring::RingWriter writer;
+    std::unique_ptr<std::byte[]> payload;  // sequence number in the first 8 bytes
+    iovec gather{};
+    ring::OutPacket packet{};
+    Doorbell* consumer_bell = nullptr;
+    uint64_t signals = 0;
+  } producer_;
+
+  struct alignas(ring::kCacheAlign) ConsumerSide {
+    explicit ConsumerSide(const ring::RingMemory& memory);
+    ring::RingReader reader;
+    std::unique_ptr<std::byte[]> copy;  // copy-out destination, max_packet_bytes()
+    uint64_t signals = 0;
+  } consumer_;
+
+  struct alignas(ring::kCacheAlign) Failure {
+    std::atomic<const char*> reason{nullptr};
+  } failure_;
+};
+
+}  // namespace uvmbus::perf::ring_bench
