@@ -26,7 +26,8 @@ struct GuestMemoryState;
 }  // namespace detail
 
 // A run of contiguous, allocated guest pages; released (and zeroed) when
-// destroyed. A default-constructed or moved-from GuestPages holds nothing.
+// destroyed. A default-constructed or moved-from GuestPages holds nothing:
+// it is empty() and only empty() and destruction may be called on it.
 class GuestPages {
  public:
   GuestPages() noexcept = default;

@@ -6,9 +6,9 @@
 // Reference: shared/spec/vmbus-channel.md; checked field by field against
 // DPDK's rte_vmbus_reg.h in tests/wire. Field names follow Linux's
 // include/linux/hyperv.h so they can be grepped across implementations.
-// Offsets below include the 8-byte ChannelMessageHeader. Messages are copied
-// out of the SynIC payload before use, so the one packed struct (OfferChannel)
-// is never accessed in place.
+// Offsets below include the 8-byte ChannelMessageHeader. Messages are meant
+// to be memcpy'd to and from SynIC payloads (where GPADL PFN arrays are not
+// 8-byte aligned anyway); OfferChannel is the one packed struct.
 #pragma once
 
 #include <concepts>
