@@ -30,6 +30,7 @@ struct PingPongSettings {
   Doorbell* ping_bell = nullptr;  // rung by the ping queue, slept on by the responder
   Doorbell* pong_bell = nullptr;  // rung by the pong queue, slept on by the initiator
   std::size_t warmup_round_trips = 1000;
+  std::size_t min_samples = 1000;  // measured past duration_s if need be
   std::size_t max_samples = std::size_t{1} << 20;
 };
 
@@ -96,7 +97,7 @@ Metrics run_pingpong(const CpuTopology& topology, CpuPair cpus, Q& ping, Q& pong
       if (sequence >= settings.warmup_round_trips) {
         round_trips[samples++] = now - sent_at;
       }
-      if (samples == round_trips.size() || now >= deadline) {
+      if (samples == round_trips.size() || (now >= deadline && samples >= settings.min_samples)) {
         break;
       }
     }
