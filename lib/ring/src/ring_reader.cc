@@ -24,16 +24,15 @@ uint32_t reader_max_packet_bytes(uint32_t data_size) noexcept {
   return std::min(data_size - wire::kPacketAlign - kTrailerBytes, 0xffffu * wire::kPacketAlign);
 }
 
+// The packet types current hosts and guests exchange, as a bit set.
+constexpr uint32_t kKnownPacketTypes =
+    (1u << static_cast<uint16_t>(wire::PacketType::data_inband)) |
+    (1u << static_cast<uint16_t>(wire::PacketType::data_using_xfer_pages)) |
+    (1u << static_cast<uint16_t>(wire::PacketType::data_using_gpa_direct)) |
+    (1u << static_cast<uint16_t>(wire::PacketType::completion));
+
 bool packet_type_known(uint16_t type) noexcept {
-  switch (static_cast<wire::PacketType>(type)) {
-    case wire::PacketType::data_inband:
-    case wire::PacketType::data_using_xfer_pages:
-    case wire::PacketType::data_using_gpa_direct:
-    case wire::PacketType::completion:
-      return true;
-    default:
-      return false;
-  }
+  return type < 32 && ((kKnownPacketTypes >> type) & 1) != 0;
 }
 
 }  // namespace
@@ -61,6 +60,7 @@ RingReader::RingReader(const RingMemory& mem) {
   }
   committed_ = next_ = read_index;
   cached_write_ = write_index;
+  available_ = ring_distance(read_index, write_index, data_size_);
   if (!mirrored_) {
     bounce_ = std::make_unique<std::byte[]>(max_packet_bytes_);
   }
@@ -91,6 +91,7 @@ bool RingReader::refresh_write_index() noexcept {
     fail(RingError::index_out_of_sequence);
     return false;
   }
+  available_ += ring_distance(cached_write_, write_index, data_size_);
   cached_write_ = write_index;
   return true;
 }
@@ -106,20 +107,19 @@ void RingReader::copy_out(uint32_t offset, void* dst, uint32_t len) const noexce
 // Reads the next descriptor exactly once (two atomic word loads, so the
 // compiler cannot re-read shared memory later) and validates it against the
 // bytes published. Does not consume.
-ReadStatus RingReader::peek(wire::PacketDescriptor& desc) noexcept {
+[[gnu::always_inline]] inline ReadStatus RingReader::peek(wire::PacketDescriptor& desc) noexcept {
   if (corrupt()) {
     return ReadStatus::corrupt;
   }
-  if (next_ == cached_write_) {
+  if (available_ == 0) {
     if (!refresh_write_index()) {
       return ReadStatus::corrupt;
     }
-    if (next_ == cached_write_) {
+    if (available_ == 0) {
       return ReadStatus::empty;
     }
   }
-  const uint32_t available = ring_distance(next_, cached_write_, data_size_);
-  if (available < kDescriptorBytes + kTrailerBytes) {
+  if (available_ < kDescriptorBytes + kTrailerBytes) {
     return fail(RingError::descriptor_truncated);
   }
   // Descriptors start 8-aligned, so each half is one aligned word; the second
@@ -136,7 +136,7 @@ ReadStatus RingReader::peek(wire::PacketDescriptor& desc) noexcept {
   if (desc.offset8 < wire::kMinPacketOffset8 || desc.offset8 > desc.len8) {
     return fail(RingError::descriptor_offset);
   }
-  if (uint32_t{desc.len8} * wire::kPacketAlign + kTrailerBytes > available) {
+  if (uint32_t{desc.len8} * wire::kPacketAlign + kTrailerBytes > available_) {
     return fail(RingError::descriptor_length);
   }
   if (!packet_type_known(desc.type)) {
@@ -148,9 +148,10 @@ ReadStatus RingReader::peek(wire::PacketDescriptor& desc) noexcept {
   return ReadStatus::ok;
 }
 
-void RingReader::consume(const wire::PacketDescriptor& desc) noexcept {
+[[gnu::always_inline]] inline void RingReader::consume(const wire::PacketDescriptor& desc) noexcept {
   const uint32_t bytes = uint32_t{desc.len8} * wire::kPacketAlign + kTrailerBytes;
   next_ = ring_advance(next_, bytes, data_size_);
+  available_ -= bytes;
   ++batch_packets_;
   batch_bytes_ += bytes;
 }
@@ -235,10 +236,10 @@ bool RingReader::has_data() noexcept {
   if (corrupt()) {
     return false;
   }
-  if (next_ != cached_write_) {
+  if (available_ != 0) {
     return true;
   }
-  return refresh_write_index() && next_ != cached_write_;
+  return refresh_write_index() && available_ != 0;
 }
 
 void RingReader::mask_interrupts() noexcept {

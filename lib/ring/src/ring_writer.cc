@@ -21,7 +21,53 @@ uint32_t writer_max_packet_bytes(uint32_t data_size) noexcept {
   return std::min(data_size - wire::kPacketAlign, kMaxLen8Bytes + uint32_t{sizeof(wire::PacketTrailer)});
 }
 
-constexpr std::byte kZeros[wire::kPacketAlign] = {};
+constexpr uint64_t kZeroWord = 0;
+
+std::size_t total_length(std::span<const iovec> segments) noexcept {
+  if (segments.size() == 1) [[likely]] {
+    return segments[0].iov_len;
+  }
+  std::size_t bytes = 0;
+  for (const iovec& segment : segments) {
+    bytes += segment.iov_len;
+  }
+  return bytes;
+}
+
+// What write() computed for one packet, for emit_packet().
+struct PacketLayout {
+  wire::PacketDescriptor desc;
+  wire::PacketTrailer trailer;
+  bool has_padding;
+};
+
+// Lays one packet out as a sequence of put(offset in packet, bytes, length)
+// calls: descriptor, type-specific header, zeroed padding, payload, trailer.
+// The padding is zeroed by one aligned word store at the end of the padded
+// payload, made before the payload so the payload's last bytes overwrite its
+// start; no stale bytes reach the peer. An aligned word never straddles the
+// wrap point, so `put` may split only the variable-length pieces.
+template <typename Put>
+inline void emit_packet(const OutPacket& packet, const PacketLayout& layout, Put&& put) noexcept {
+  constexpr uint32_t kDescBytes = sizeof(wire::PacketDescriptor);
+  const uint32_t payload_offset = uint32_t{layout.desc.offset8} * wire::kPacketAlign;
+  const uint32_t padded_end = uint32_t{layout.desc.len8} * wire::kPacketAlign;
+  put(0, &layout.desc, kDescBytes);
+  if (!packet.header_ext.empty()) {
+    put(kDescBytes, packet.header_ext.data(), packet.header_ext.size());
+  }
+  if (layout.has_padding) {
+    put(padded_end - wire::kPacketAlign, &kZeroWord, sizeof(kZeroWord));
+  }
+  uint32_t offset = payload_offset;
+  for (const iovec& segment : packet.payload) {
+    if (segment.iov_len != 0) {  // an empty segment may carry a null base
+      put(offset, segment.iov_base, segment.iov_len);
+      offset += static_cast<uint32_t>(segment.iov_len);
+    }
+  }
+  put(padded_end, &layout.trailer, sizeof(layout.trailer));
+}
 
 }  // namespace
 
@@ -49,6 +95,7 @@ RingWriter::RingWriter(const RingMemory& mem) noexcept {
   }
   committed_ = next_ = write_index;
   cached_read_ = read_index;
+  free_ = data_size_ - ring_distance(read_index, write_index, data_size_);
 }
 
 void RingWriter::fail(RingError error) noexcept {
@@ -75,6 +122,7 @@ bool RingWriter::refresh_read_index() noexcept {
     fail(RingError::index_out_of_sequence);
     return false;
   }
+  free_ += ring_distance(cached_read_, read_index, data_size_);
   cached_read_ = read_index;
   return true;
 }
@@ -92,10 +140,7 @@ WriteStatus RingWriter::write(const OutPacket& packet) noexcept {
     return WriteStatus::corrupt;
   }
   const std::size_t ext_bytes = packet.header_ext.size();
-  std::size_t payload_bytes = 0;
-  for (const iovec& segment : packet.payload) {
-    payload_bytes += segment.iov_len;
-  }
+  const std::size_t payload_bytes = total_length(packet.payload);
   if (ext_bytes % wire::kPacketAlign != 0 || ext_bytes > max_packet_bytes_ ||
       payload_bytes > max_packet_bytes_) {
     return WriteStatus::too_large;
@@ -106,14 +151,13 @@ WriteStatus RingWriter::write(const OutPacket& packet) noexcept {
   }
   const uint32_t total32 = static_cast<uint32_t>(total);
 
-  // Free space counts our uncommitted batch as used. A write needs strictly
-  // more than its size free so that a full ring never looks empty.
-  auto free_space = [this] { return data_size_ - ring_distance(cached_read_, next_, data_size_); };
-  if (free_space() <= total32) {
+  // A write needs strictly more than its size free so that a full ring
+  // never looks empty.
+  if (free_ <= total32) {
     if (!refresh_read_index()) {
       return WriteStatus::corrupt;
     }
-    if (free_space() <= total32) {
+    if (free_ <= total32) {
       ++stats_.full;
       return WriteStatus::full;
     }
@@ -122,38 +166,29 @@ WriteStatus RingWriter::write(const OutPacket& packet) noexcept {
   const uint32_t start = next_;
   const uint32_t payload_offset = static_cast<uint32_t>(sizeof(wire::PacketDescriptor) + ext_bytes);
   const uint32_t padded_end = total32 - static_cast<uint32_t>(sizeof(wire::PacketTrailer));
-  const wire::PacketDescriptor desc{
-      .type = static_cast<uint16_t>(packet.type),
-      .offset8 = static_cast<uint16_t>(payload_offset / wire::kPacketAlign),
-      .len8 = static_cast<uint16_t>(padded_end / wire::kPacketAlign),
-      .flags = packet.flags,
-      .trans_id = packet.trans_id,
+  const PacketLayout layout{
+      .desc = {.type = static_cast<uint16_t>(packet.type),
+               .offset8 = static_cast<uint16_t>(payload_offset / wire::kPacketAlign),
+               .len8 = static_cast<uint16_t>(padded_end / wire::kPacketAlign),
+               .flags = packet.flags,
+               .trans_id = packet.trans_id},
+      .trailer = {.reserved = 0, .start_offset = start},
+      .has_padding = (payload_bytes % wire::kPacketAlign) != 0,
   };
-  uint32_t at = start;
-  copy_in(at, &desc, sizeof(desc));
-  at = ring_advance(at, sizeof(desc), data_size_);
-  if (ext_bytes != 0) {
-    copy_in(at, packet.header_ext.data(), static_cast<uint32_t>(ext_bytes));
-    at = ring_advance(at, static_cast<uint32_t>(ext_bytes), data_size_);
+  if (mirrored_ || data_size_ - start >= total32) [[likely]] {
+    // Contiguous: fixed-size pieces become plain stores.
+    std::byte* const base = data_ + start;
+    emit_packet(packet, layout, [base](uint32_t offset, const void* src, std::size_t len) {
+      std::memcpy(base + offset, src, len);
+    });
+  } else {
+    emit_packet(packet, layout, [this, start](uint32_t offset, const void* src, std::size_t len) {
+      copy_in(ring_advance(start, offset, data_size_), src, static_cast<uint32_t>(len));
+    });
   }
-  for (const iovec& segment : packet.payload) {
-    const auto len = static_cast<uint32_t>(segment.iov_len);
-    if (len == 0) {
-      continue;  // an empty segment may carry a null base
-    }
-    copy_in(at, segment.iov_base, len);
-    at = ring_advance(at, len, data_size_);
-  }
-  // Zero the padding so no stale bytes leak to the peer.
-  const uint32_t padding = padded_end - payload_offset - static_cast<uint32_t>(payload_bytes);
-  if (padding != 0) {
-    copy_in(at, kZeros, padding);
-    at = ring_advance(at, padding, data_size_);
-  }
-  const wire::PacketTrailer trailer{.reserved = 0, .start_offset = start};
-  copy_in(at, &trailer, sizeof(trailer));
 
   next_ = ring_advance(start, total32, data_size_);
+  free_ -= total32;
   ++batch_packets_;
   batch_bytes_ += total32;
   return WriteStatus::ok;
@@ -203,6 +238,7 @@ Signal RingWriter::commit() noexcept {
 }
 
 void RingWriter::revert() noexcept {
+  free_ += ring_distance(committed_, next_, data_size_);
   next_ = committed_;
   batch_packets_ = 0;
   batch_bytes_ = 0;
@@ -225,7 +261,7 @@ bool RingWriter::arm_pending_send(uint32_t bytes) noexcept {
   if (!refresh_read_index()) {
     return true;
   }
-  return data_size_ - ring_distance(cached_read_, next_, data_size_) > needed;
+  return free_ > needed;
 }
 
 void RingWriter::disarm_pending_send() noexcept {
@@ -238,8 +274,7 @@ uint32_t RingWriter::free_bytes() noexcept {
   if (corrupt() || !refresh_read_index()) {
     return 0;
   }
-  const uint32_t raw_free = data_size_ - ring_distance(cached_read_, next_, data_size_);
-  return std::min(raw_free - wire::kPacketAlign, max_packet_bytes_);
+  return std::min(free_ - wire::kPacketAlign, max_packet_bytes_);
 }
 
 }  // namespace uvmbus::ring

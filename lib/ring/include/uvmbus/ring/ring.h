@@ -177,6 +177,7 @@ class alignas(kCacheAlign) RingWriter {
   uint32_t committed_ = 0;    // write_index as last published
   uint32_t next_ = 0;         // end of the uncommitted batch
   uint32_t cached_read_ = 0;  // last validated read_index
+  uint32_t free_ = 0;         // bytes free after next_, as of cached_read_
   uint32_t batch_packets_ = 0;
   uint32_t batch_bytes_ = 0;
   WriterStats stats_;
@@ -282,6 +283,7 @@ class alignas(kCacheAlign) RingReader {
   uint32_t committed_ = 0;     // read_index as last published
   uint32_t next_ = 0;          // start of the next unread packet
   uint32_t cached_write_ = 0;  // last validated write_index
+  uint32_t available_ = 0;     // published bytes after next_, as of cached_write_
   uint32_t batch_packets_ = 0;
   uint32_t batch_bytes_ = 0;
   ReaderStats stats_;
