@@ -28,7 +28,8 @@
 //                truncate the copy away; clear the journal. A kill leaves a
 //                journal naming both slots, and the next operation finishes
 //                the move back or drops the copy (recover_shadow).
-//   delete       write the key NUL (the commit), then slide every later
+//   delete       the last record: truncate it away (the commit). Others:
+//                write the key NUL (the commit), then slide every later
 //                record down one slot: copy it to the free slot below, value
 //                before key (one write: its key and value, then the NUL key
 //                of the slot above and the value of the next record to move),
@@ -489,14 +490,6 @@ StoreStatus Pool::replace_through_shadow(uint32_t slot, const wire::KvpPoolRecor
 }
 
 StoreStatus Pool::remove_slots(const std::vector<uint32_t>& slots) {
-  for (const uint32_t slot : slots) {
-    if (index_.slot(slot).state != RecordState::blank) {
-      if (const StoreStatus hidden = write(key_offset(slot), bytes_of(kBlankKey));
-          hidden != StoreStatus::ok) {
-        return hidden;
-      }
-    }
-  }
   std::vector<uint32_t> kept;
   std::size_t next_removed = 0;
   for (uint32_t slot = slots.front(); slot < index_.slot_count(); ++slot) {
@@ -504,6 +497,16 @@ StoreStatus Pool::remove_slots(const std::vector<uint32_t>& slots) {
       ++next_removed;
     } else {
       kept.push_back(slot);
+    }
+  }
+  // Removing the last records is one truncate; otherwise hide each one (the
+  // commit of a DELETE) before sliding the rest down.
+  for (const uint32_t slot : slots) {
+    if (!kept.empty() && index_.slot(slot).state != RecordState::blank) {
+      if (const StoreStatus hidden = write(key_offset(slot), bytes_of(kBlankKey));
+          hidden != StoreStatus::ok) {
+        return hidden;
+      }
     }
   }
   if (const StoreStatus slid = slide_down(slots.front(), kept); slid != StoreStatus::ok) {

@@ -1,6 +1,8 @@
 // In-memory index of one pool file.
 #include "pool_index.h"
 
+#include <algorithm>
+
 namespace uvmbus::kvp::detail {
 
 namespace {
@@ -18,36 +20,35 @@ void PoolIndex::clear() {
 }
 
 void PoolIndex::append(SlotInfo slot) {
-  const auto number = static_cast<uint32_t>(slots_.size());
-  if (is_addressable(slot.state)) {
-    first_slot_.try_emplace(slot.key, number);
-  }
-  if (slot.state == RecordState::valid) {
-    items_.push_back(number);
-  }
   slots_.push_back(std::move(slot));
+  index_from(static_cast<uint32_t>(slots_.size() - 1));
 }
 
 void PoolIndex::set_state(uint32_t slot, RecordState state) {
   if (slots_[slot].state != state) {
+    forget_from(slot);
     slots_[slot].state = state;
-    rebuild();
+    index_from(slot);
   }
 }
 
 void PoolIndex::erase(const std::vector<uint32_t>& slots) {
-  std::vector<SlotInfo> kept;
-  kept.reserve(slots_.size());
+  if (slots.empty()) {
+    return;
+  }
+  const uint32_t first = slots.front();
+  forget_from(first);
+  uint32_t kept = first;
   std::size_t next = 0;
-  for (uint32_t number = 0; number < slots_.size(); ++number) {
+  for (uint32_t number = first; number < slots_.size(); ++number) {
     if (next < slots.size() && slots[next] == number) {
       ++next;
     } else {
-      kept.push_back(std::move(slots_[number]));
+      slots_[kept++] = std::move(slots_[number]);
     }
   }
-  slots_ = std::move(kept);
-  rebuild();
+  slots_.resize(kept);
+  index_from(first);
 }
 
 std::optional<uint32_t> PoolIndex::find(std::string_view key) const {
@@ -58,12 +59,27 @@ std::optional<uint32_t> PoolIndex::find(std::string_view key) const {
   return found->second;
 }
 
-void PoolIndex::rebuild() {
-  std::vector<SlotInfo> slots = std::move(slots_);
-  clear();
-  slots_.reserve(slots.size());
-  for (SlotInfo& slot : slots) {
-    append(std::move(slot));
+void PoolIndex::forget_from(uint32_t first) {
+  for (uint32_t number = first; number < slots_.size(); ++number) {
+    if (is_addressable(slots_[number].state)) {
+      const auto found = first_slot_.find(slots_[number].key);
+      if (found != first_slot_.end() && found->second == number) {
+        first_slot_.erase(found);
+      }
+    }
+  }
+  items_.erase(std::lower_bound(items_.begin(), items_.end(), first), items_.end());
+}
+
+void PoolIndex::index_from(uint32_t first) {
+  for (uint32_t number = first; number < slots_.size(); ++number) {
+    const SlotInfo& slot = slots_[number];
+    if (is_addressable(slot.state)) {
+      first_slot_.try_emplace(slot.key, number);
+    }
+    if (slot.state == RecordState::valid) {
+      items_.push_back(number);
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 // In-memory index of one pool file (private): the state and key of every
 // record slot, the slots of listed items in file order, and the first slot
-// of each key. Lookups and appends are O(1); removing a slot renumbers the
-// rest in O(n), which only DELETE does.
+// of each key. Lookups and appends are O(1); a change at slot k re-indexes
+// slots k.. only (O(n - k)), so removing the last record is O(1).
 #pragma once
 
 #include <cstdint>
@@ -47,7 +47,9 @@ class PoolIndex {
       return std::hash<std::string_view>{}(key);
     }
   };
-  void rebuild();
+  // Forgets, then re-indexes, what the slots from `first` on contribute.
+  void forget_from(uint32_t first);
+  void index_from(uint32_t first);
 
   std::vector<SlotInfo> slots_;
   std::vector<uint32_t> items_;
