@@ -70,52 +70,63 @@ bool await_packet(Q& queue, SequenceCheck& check, Consumer mode, Doorbell* bell,
 template <PacketQueue Q>
 Metrics run_pingpong(const CpuTopology& topology, CpuPair cpus, Q& ping, Q& pong,
                      const PingPongSettings& settings) {
-  std::vector<uint64_t> round_trips(settings.max_samples);  // untimed: allocated and touched here
-  std::size_t samples = 0;
-  uint64_t start = 0;
-  uint64_t end = 0;
-  uint64_t echoed = 0;
-  bool broken = false;
-  SequenceCheck initiator_check;
-  SequenceCheck responder_check;
-  alignas(128) std::atomic<bool> stop{false};  // raised by the initiator when done
+  // Each thread writes only to its own cache lines.
+  struct alignas(128) InitiatorState {
+    std::vector<uint64_t> round_trips;  // allocated and touched here, untimed
+    std::size_t samples = 0;
+    uint64_t start = 0;
+    uint64_t end = 0;
+    bool broken = false;
+    SequenceCheck check;
+  } initiator_state;
+  initiator_state.round_trips.resize(settings.max_samples);
+  struct alignas(128) ResponderState {
+    uint64_t echoed = 0;
+    SequenceCheck check;
+  } responder_state;
+  struct alignas(128) Stop {
+    std::atomic<bool> raised{false};  // by the initiator when done
+  } stop;
+  const PingPongSettings config = settings;  // read-only copy beside the rest
   const uint64_t timeout_ticks = tsc_ticks(kReplyTimeoutS);
 
   auto initiator = [&] {
+    InitiatorState& state = initiator_state;
     const std::atomic<bool> never{false};
-    const uint64_t deadline = tsc_deadline(settings.duration_s);
-    start = read_tsc();
+    const uint64_t deadline = tsc_deadline(config.duration_s);
+    state.start = read_tsc();
     for (uint64_t sequence = 0;; ++sequence) {
       const uint64_t sent_at = read_tsc();
       if (ping.send(sequence, 1) != 1 ||
-          !detail::await_packet(pong, initiator_check, settings.consumer, settings.pong_bell, never,
-                                timeout_ticks)) {
-        broken = true;
+          !detail::await_packet(pong, state.check, config.consumer, config.pong_bell, never, timeout_ticks)) {
+        state.broken = true;
         break;
       }
       const uint64_t now = read_tsc();
-      if (sequence >= settings.warmup_round_trips) {
-        round_trips[samples++] = now - sent_at;
+      if (sequence >= config.warmup_round_trips) {
+        state.round_trips[state.samples++] = now - sent_at;
       }
-      if (samples == round_trips.size() || (now >= deadline && samples >= settings.min_samples)) {
+      if (state.samples == state.round_trips.size() ||
+          (now >= deadline && state.samples >= config.min_samples)) {
         break;
       }
     }
-    end = read_tsc();
-    stop.store(true, std::memory_order_relaxed);
-    if (settings.ping_bell != nullptr) {
-      settings.ping_bell->ring();  // wake a sleeping responder to see the stop
+    state.end = read_tsc();
+    stop.raised.store(true, std::memory_order_relaxed);
+    if (config.ping_bell != nullptr) {
+      config.ping_bell->ring();  // wake a sleeping responder to see the stop
     }
   };
 
   auto responder = [&] {
-    while (detail::await_packet(ping, responder_check, settings.consumer, settings.ping_bell, stop,
+    ResponderState& state = responder_state;
+    while (detail::await_packet(ping, state.check, config.consumer, config.ping_bell, stop.raised,
                                 timeout_ticks)) {
       // Echo the number just checked.
-      if (pong.send(responder_check.expected - 1, 1) != 1) {
+      if (pong.send(state.check.expected - 1, 1) != 1) {
         break;
       }
-      ++echoed;
+      ++state.echoed;
     }
   };
 
@@ -126,20 +137,23 @@ Metrics run_pingpong(const CpuTopology& topology, CpuPair cpus, Q& ping, Q& pong
       throw std::runtime_error(fmt::format("queue failed: {}", failure));
     }
   }
-  const uint64_t completed = initiator_check.expected;
-  if (broken || completed == 0 || echoed != completed || responder_check.expected != echoed) {
+  const uint64_t completed = initiator_state.check.expected;
+  const uint64_t echoed = responder_state.echoed;
+  if (initiator_state.broken || completed == 0 || echoed != completed ||
+      responder_state.check.expected != echoed) {
     throw std::runtime_error(fmt::format("ping-pong stalled: {} pings answered, {} replies received",
                                          echoed, completed));
   }
-  if (initiator_check.wrong != 0 || responder_check.wrong != 0) {
+  if (initiator_state.check.wrong != 0 || responder_state.check.wrong != 0) {
     throw std::runtime_error("ping-pong delivered a wrong sequence number");
   }
   // Every round trip moves two packets: rates and signals count both.
   Metrics metrics = throughput_metrics(Throughput{.packets = 2 * completed,
-                                                  .ticks = end - start,
+                                                  .ticks = initiator_state.end - initiator_state.start,
                                                   .signals = ping.signals() + pong.signals(),
                                                   .payload_bytes = settings.payload_bytes});
-  metrics.latency = one_way_latency(std::span(round_trips.data(), samples));
+  metrics.latency =
+      one_way_latency(std::span(initiator_state.round_trips.data(), initiator_state.samples));
   return metrics;
 }
 

@@ -38,22 +38,28 @@ inline constexpr double kDrainTimeoutS = 2;
 // wrong sequence numbers.
 template <PacketQueue Q>
 Metrics run_stream(const CpuTopology& topology, CpuPair cpus, Q& queue, const StreamSettings& settings) {
-  // Written once by the producer when it stops; on its own line so the
-  // consumer's checks of it stay in its cache.
+  // Each thread writes only to its own cache lines, and the producer's final
+  // count sits on a line of its own so the consumer's checks of it stay in
+  // its cache.
   constexpr uint64_t kRunning = ~uint64_t{0};
   struct alignas(128) ProducerTotal {
     std::atomic<uint64_t> sent;
   } total{kRunning};
-  uint64_t start = 0;
-  uint64_t end = 0;
-  SequenceCheck check;
+  struct alignas(128) ProducerState {
+    uint64_t start = 0;
+  } produced;
+  struct alignas(128) ConsumerState {
+    SequenceCheck check;
+    uint64_t end = 0;
+  } consumed;
+  const StreamSettings config = settings;  // read-only copy beside the rest
 
   auto producer = [&] {
-    const uint64_t deadline = tsc_deadline(settings.duration_s);
-    start = read_tsc();
+    const uint64_t deadline = tsc_deadline(config.duration_s);
+    produced.start = read_tsc();
     uint64_t sequence = 0;
     for (;;) {
-      const std::size_t sent = queue.send(sequence, settings.batch);
+      const std::size_t sent = queue.send(sequence, config.batch);
       sequence += sent;
       if (sent == 0) {
         if (queue.failure() != nullptr) {
@@ -67,20 +73,20 @@ Metrics run_stream(const CpuTopology& topology, CpuPair cpus, Q& queue, const St
     }
     // Release: the count is published after the packets it counts.
     total.sent.store(sequence, std::memory_order_release);
-    if (settings.consumer_bell != nullptr) {
-      settings.consumer_bell->ring();  // wake a sleeping consumer to see the end
+    if (config.consumer_bell != nullptr) {
+      config.consumer_bell->ring();  // wake a sleeping consumer to see the end
     }
   };
 
   auto consumer = [&] {
     uint64_t give_up = 0;
     for (;;) {
-      if (queue.receive(settings.batch, check) > 0) {
+      if (queue.receive(config.batch, consumed.check) > 0) {
         continue;
       }
       const uint64_t sent = total.sent.load(std::memory_order_acquire);
       if (sent != kRunning) {
-        if (check.expected >= sent) {
+        if (consumed.check.expected >= sent) {
           break;
         }
         give_up = give_up ? give_up : tsc_deadline(kDrainTimeoutS);
@@ -91,9 +97,9 @@ Metrics run_stream(const CpuTopology& topology, CpuPair cpus, Q& queue, const St
       if (queue.failure() != nullptr) {
         break;
       }
-      static_cast<void>(wait_while_empty(queue, settings.consumer, settings.consumer_bell));
+      static_cast<void>(wait_while_empty(queue, config.consumer, config.consumer_bell));
     }
-    end = read_tsc();
+    consumed.end = read_tsc();
   };
 
   run_pinned_pair(topology, cpus, producer, consumer);
@@ -102,6 +108,7 @@ Metrics run_stream(const CpuTopology& topology, CpuPair cpus, Q& queue, const St
   if (const char* failure = queue.failure()) {
     throw std::runtime_error(fmt::format("queue failed: {}", failure));
   }
+  const SequenceCheck& check = consumed.check;
   if (check.expected != sent) {
     throw std::runtime_error(fmt::format("{} packets sent, {} received", sent, check.expected));
   }
@@ -110,9 +117,9 @@ Metrics run_stream(const CpuTopology& topology, CpuPair cpus, Q& queue, const St
                                          check.wrong, check.expected));
   }
   return throughput_metrics(Throughput{.packets = check.expected,
-                                       .ticks = end - start,
+                                       .ticks = consumed.end - produced.start,
                                        .signals = queue.signals(),
-                                       .payload_bytes = settings.payload_bytes});
+                                       .payload_bytes = config.payload_bytes});
 }
 
 }  // namespace uvmbus::perf

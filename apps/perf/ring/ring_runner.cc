@@ -14,6 +14,7 @@ namespace {
 UvmbusQueueConfig uvmbus_config(const RingCase& c, const RingRunContext& context, Doorbell& bell) {
   return UvmbusQueueConfig{
       .payload_bytes = c.payload_bytes,
+      .max_burst = c.batch,
       .data_bytes = context.ring_bytes,
       .reader = *c.reader,
       .commit = c.impl == Impl::uvmbus_unbatched ? CommitPolicy::per_packet : CommitPolicy::per_batch,

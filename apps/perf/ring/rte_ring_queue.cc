@@ -11,29 +11,16 @@
 #include <atomic>
 #include <bit>
 #include <cstring>
-#include <cstdlib>
-#include <new>
 #include <stdexcept>
 
 namespace uvmbus::perf::ring_bench {
-
-RteRingQueue::LineBuffer RteRingQueue::line_buffer(std::size_t bytes) {
-  constexpr std::size_t kLine = 128;
-  const std::size_t rounded = (bytes + kLine - 1) / kLine * kLine;
-  LineBuffer buffer(static_cast<std::byte*>(std::aligned_alloc(kLine, rounded)));
-  if (!buffer) {
-    throw std::bad_alloc();
-  }
-  std::memset(buffer.get(), 0, rounded);
-  return buffer;
-}
 
 RteRingQueue::RteRingQueue(std::size_t payload_bytes, std::size_t ring_bytes, std::size_t max_burst)
     : element_bytes_(static_cast<unsigned>((payload_bytes + 3) & ~std::size_t{3})), max_burst_(max_burst) {
   static std::atomic<unsigned> rings_made{0};
   const std::string name = fmt::format("uvmbus_perf_{}", rings_made.fetch_add(1));
-  staging_ = line_buffer(element_bytes_ * max_burst);
-  received_ = line_buffer(element_bytes_ * max_burst);
+  staging_ = make_line_buffer(element_bytes_ * max_burst);
+  received_ = make_line_buffer(element_bytes_ * max_burst);
   // The largest power-of-two element count within the VMBus ring's data
   // size, so both hold the same bytes.
   const std::size_t count = std::max(std::bit_floor(ring_bytes / element_bytes_), std::size_t{2});

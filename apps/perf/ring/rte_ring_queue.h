@@ -6,9 +6,8 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
-#include <memory>
 
+#include "harness/line_buffer.h"
 #include "harness/queue.h"
 
 struct rte_ring;
@@ -34,11 +33,6 @@ class RteRingQueue {
   unsigned element_bytes_ = 0;
   std::size_t max_burst_ = 0;
   // Producer staging and consumer destination, each on lines of its own.
-  struct FreeBytes {
-    void operator()(std::byte* bytes) const noexcept { std::free(bytes); }
-  };
-  using LineBuffer = std::unique_ptr<std::byte[], FreeBytes>;
-  static LineBuffer line_buffer(std::size_t bytes);
   LineBuffer staging_;
   LineBuffer received_;
 };

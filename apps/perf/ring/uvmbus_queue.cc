@@ -1,22 +1,32 @@
 // UvmbusQueue: numbered packets through RingWriter and RingReader.
 #include "ring/uvmbus_queue.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cstring>
 #include <span>
+#include <stdexcept>
 
 namespace uvmbus::perf::ring_bench {
 
 UvmbusQueue::ProducerSide::ProducerSide(const UvmbusQueueConfig& config, const ring::RingMemory& memory)
     : writer(memory),
-      payload(std::make_unique<std::byte[]>(config.payload_bytes)),
-      gather{.iov_base = payload.get(), .iov_len = config.payload_bytes},
+      max_burst(config.max_burst),
+      payload_stride((config.payload_bytes + 63) & ~std::size_t{63}),
+      payloads(make_line_buffer(payload_stride * max_burst)),
+      gathers(std::make_unique<iovec[]>(max_burst)),
+      packets(std::make_unique<ring::OutPacket[]>(max_burst)),
       consumer_bell(config.consumer_bell) {
-  packet.type = wire::PacketType::data_inband;
-  packet.payload = std::span<const iovec>(&gather, 1);
+  for (std::size_t i = 0; i < max_burst; ++i) {
+    gathers[i] = iovec{.iov_base = payloads.get() + i * payload_stride, .iov_len = config.payload_bytes};
+    packets[i].type = wire::PacketType::data_inband;
+    packets[i].payload = std::span<const iovec>(&gathers[i], 1);
+  }
 }
 
 UvmbusQueue::ConsumerSide::ConsumerSide(const ring::RingMemory& memory)
-    : reader(memory), copy(std::make_unique<std::byte[]>(reader.max_packet_bytes())) {}
+    : reader(memory), copy(make_line_buffer(reader.max_packet_bytes())) {}
 
 UvmbusQueue::UvmbusQueue(const UvmbusQueueConfig& config)
     : area_(config.data_bytes),
@@ -24,6 +34,12 @@ UvmbusQueue::UvmbusQueue(const UvmbusQueueConfig& config)
       read_in_place_(config.reader == ReaderMode::in_place),
       producer_(config, area_.memory()),
       consumer_(area_.memory()) {
+  // Every payload size the options allow fits every ring size they allow;
+  // a packet that never fits would make send() return 0 forever.
+  if (ring::packet_ring_bytes(0, config.payload_bytes) > producer_.writer.max_packet_bytes()) {
+    throw std::runtime_error(fmt::format("a {}-byte payload does not fit a {}-byte ring", config.payload_bytes,
+                                         config.data_bytes));
+  }
   // The consumer starts out busy: masked, so the producer does not signal
   // until the consumer finds the ring empty and asks for it.
   consumer_.reader.mask_interrupts();
@@ -52,23 +68,33 @@ void UvmbusQueue::publish_reads() noexcept {
 }
 
 std::size_t UvmbusQueue::send(uint64_t first, std::size_t count) noexcept {
+  count = std::min(count, producer_.max_burst);
+  // Number the burst before writing any of it, so no payload is read back
+  // right after its number was stored.
+  for (std::size_t i = 0; i < count; ++i) {
+    const uint64_t sequence = first + i;
+    std::memcpy(producer_.payloads.get() + i * producer_.payload_stride, &sequence, sizeof sequence);
+  }
+  ring::RingWriter& writer = producer_.writer;
+  if (!commit_per_packet_) {
+    const std::size_t sent = writer.write_burst(std::span(producer_.packets.get(), count));
+    if (sent < count && writer.corrupt()) {
+      fail(ring::to_string(writer.error()));
+    }
+    if (sent > 0) {
+      publish_writes();
+    }
+    return sent;
+  }
   std::size_t sent = 0;
   for (; sent < count; ++sent) {
-    const uint64_t sequence = first + sent;
-    std::memcpy(producer_.payload.get(), &sequence, sizeof sequence);
-    const ring::WriteStatus status = producer_.writer.write(producer_.packet);
+    const ring::WriteStatus status = writer.write(producer_.packets[sent]);
     if (status != ring::WriteStatus::ok) {
       if (status != ring::WriteStatus::full) {
-        fail(status == ring::WriteStatus::too_large ? "packet larger than the ring accepts"
-                                                     : ring::to_string(producer_.writer.error()));
+        fail(ring::to_string(writer.error()));
       }
       break;
     }
-    if (commit_per_packet_) {
-      publish_writes();
-    }
-  }
-  if (!commit_per_packet_ && sent > 0) {
     publish_writes();
   }
   return sent;

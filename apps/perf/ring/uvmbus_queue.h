@@ -1,7 +1,8 @@
 // The VMBus ring as a benchmark queue: a RingWriter and a RingReader on one
-// ring in private memory. The producer gathers each payload from one iovec;
-// the consumer reads in place or copies each packet out first (the hardened
-// mode for an untrusted peer). Batched, a whole send() or receive() is one
+// ring in private memory. The producer numbers a burst of staged payloads
+// first, then writes each packet gathered from one iovec (as rte_ring's burst
+// copies from its staging array); the consumer reads in place or copies each
+// packet out first (the hardened mode for an untrusted peer). Batched, a whole send() or receive() is one
 // commit; unbatched, every packet is its own commit on both sides (one index
 // publish and one signal decision per packet, as the Linux and DPDK VMBus
 // drivers do).
@@ -15,6 +16,7 @@
 #include <memory>
 
 #include "harness/doorbell.h"
+#include "harness/line_buffer.h"
 #include "harness/queue.h"
 #include "ring/ring_area.h"
 #include "uvmbus/ring/ring.h"
@@ -26,6 +28,7 @@ enum class CommitPolicy : uint8_t { per_batch, per_packet };
 
 struct UvmbusQueueConfig {
   std::size_t payload_bytes = 64;
+  std::size_t max_burst = 32;  // most packets one send() is asked for
   uint32_t data_bytes = 256 * 1024;
   ReaderMode reader = ReaderMode::copy;
   CommitPolicy commit = CommitPolicy::per_batch;
@@ -60,9 +63,11 @@ class UvmbusQueue {
   struct alignas(ring::kCacheAlign) ProducerSide {
     explicit ProducerSide(const UvmbusQueueConfig& config, const ring::RingMemory& memory);
     ring::RingWriter writer;
-    std::unique_ptr<std::byte[]> payload;  // sequence number in the first 8 bytes
-    iovec gather{};
-    ring::OutPacket packet{};
+    std::size_t max_burst = 0;
+    std::size_t payload_stride = 0;          // staged payloads start on cache lines
+    LineBuffer payloads;                      // max_burst payloads, sequence number first
+    std::unique_ptr<iovec[]> gathers;         // one per staged payload
+    std::unique_ptr<ring::OutPacket[]> packets;
     Doorbell* consumer_bell = nullptr;
     uint64_t signals = 0;
   } producer_;
@@ -70,7 +75,7 @@ class UvmbusQueue {
   struct alignas(ring::kCacheAlign) ConsumerSide {
     explicit ConsumerSide(const ring::RingMemory& memory);
     ring::RingReader reader;
-    std::unique_ptr<std::byte[]> copy;  // copy-out destination, max_packet_bytes()
+    LineBuffer copy;  // copy-out destination, max_packet_bytes()
     uint64_t signals = 0;
   } consumer_;
 
