@@ -215,6 +215,27 @@ TEST_F(PoolStoreTest, AnotherStoreOnTheSameDirectorySeesEveryChange) {
   EXPECT_EQ(store_->enumerate(KvpPool::external, 2).status, StoreStatus::end_of_items);
 }
 
+TEST_F(PoolStoreTest, RefusesAPoolFileOfMoreThanTheRecordCap) {
+  std::filesystem::resize_file(dir_.pool(1),
+                               (uint64_t{kMaxPoolRecords} + 1) * sizeof(wire::KvpPoolRecord));
+  EXPECT_EQ(store_->get(KvpPool::guest, "k").status, StoreStatus::io_error);
+  EXPECT_EQ(store_->last_errno(), EFBIG);
+  EXPECT_EQ(store_->set(KvpPool::external, "other", "pool"), StoreStatus::ok);
+  EXPECT_EQ(store_->last_errno(), 0);
+}
+
+TEST_F(PoolStoreTest, AnswersTheHostLikeAGuestShould) {
+  EXPECT_EQ(status_for(StoreStatus::ok), wire::HvStatus::ok);
+  EXPECT_EQ(status_for(StoreStatus::not_found), wire::HvStatus::not_found);
+  EXPECT_EQ(status_for(StoreStatus::end_of_items), wire::HvStatus::no_more_items);
+  EXPECT_EQ(status_for(StoreStatus::invalid_key), wire::HvStatus::invalid_arg);
+  EXPECT_EQ(status_for(StoreStatus::invalid_value), wire::HvStatus::invalid_arg);
+  for (const StoreStatus status :
+       {StoreStatus::unreadable, StoreStatus::lock_timeout, StoreStatus::io_error}) {
+    EXPECT_EQ(status_for(status), wire::HvStatus::fail);
+  }
+}
+
 TEST_F(PoolStoreTest, StatusesHaveNames) {
   EXPECT_STREQ(to_string(StoreStatus::ok), "ok");
   EXPECT_STREQ(to_string(StoreStatus::io_error), "io_error");

@@ -314,6 +314,9 @@ StoreStatus Pool::reload() {
   if (const int error = file_.stat(known_); error != 0) {
     return fail(error);
   }
+  if (known_.size / kRecordSize > kMaxPoolRecords) {
+    return fail(EFBIG);
+  }
   const auto count = static_cast<uint32_t>(known_.size / kRecordSize);
   std::vector<wire::KvpPoolRecord> chunk(std::min(count, kReadChunkRecords));
   wire::KvpPoolRecord previous{};  // nearest non-blank record so far
@@ -425,6 +428,9 @@ bool Pool::matches_index(uint32_t slot, const wire::KvpPoolRecord& record) const
 
 StoreStatus Pool::append(const wire::KvpPoolRecord& record) {
   const uint32_t slot = index_.slot_count();
+  if (slot >= kMaxPoolRecords) {
+    return fail(EFBIG);
+  }
   StoreStatus status = resize(slot + 1);
   if (status == StoreStatus::ok) {
     status = write(value_offset(slot), bytes_of(record.value));

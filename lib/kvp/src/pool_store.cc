@@ -59,6 +59,17 @@ const char* to_string(StoreStatus status) noexcept {
   return "unknown";
 }
 
+wire::HvStatus status_for(StoreStatus status) noexcept {
+  switch (status) {
+    case StoreStatus::ok: return wire::HvStatus::ok;
+    case StoreStatus::not_found: return wire::HvStatus::not_found;
+    case StoreStatus::end_of_items: return wire::HvStatus::no_more_items;
+    case StoreStatus::invalid_key:
+    case StoreStatus::invalid_value: return wire::HvStatus::invalid_arg;
+    default: return wire::HvStatus::fail;
+  }
+}
+
 PoolStore::OpenResult PoolStore::open(const StoreOptions& options) {
   if (::mkdir(options.directory.c_str(), 0755) != 0 && errno != EEXIST) {
     return {StoreStatus::io_error, errno, nullptr};

@@ -52,10 +52,20 @@ enum class StoreStatus : uint8_t {
   invalid_value,  // not storable (see is_storable_value)
   unreadable,     // GET: the stored value is not NUL-terminated UTF-8
   lock_timeout,   // another program held the pool's lock too long
-  io_error,       // a system call failed; see PoolStore::last_errno()
+  io_error,       // a system call failed, or the file holds more than
+                  // kMaxPoolRecords records (EFBIG); see PoolStore::last_errno()
 };
 
+// A pool file larger than this is refused rather than indexed (2.6 GB).
+inline constexpr uint32_t kMaxPoolRecords = 1u << 20;
+
 const char* to_string(StoreStatus status) noexcept;
+
+// The status a guest answers the host with: ok; not_found for a GET or
+// DELETE of a missing key; no_more_items only for end_of_items (it ends the
+// host's ENUMERATE); invalid_arg for keys and values no pool file can hold;
+// fail for the rest.
+[[nodiscard]] wire::HvStatus status_for(StoreStatus status) noexcept;
 
 struct ValueResult {
   StoreStatus status;
