@@ -148,6 +148,7 @@ TEST(PoolKill, KillNineAtRandomInstantsNeverBreaksAFileOrLosesAnAcknowledgedChan
                                        {wire::KvpPool::guest, {}}};
   std::mt19937 random(0x6b766b);
   uint64_t acknowledged_total = 0;
+  uint64_t waited_kills = 0;
   int in_flight_applied = 0;
   uint32_t outside_records = 0;
   for (int kill = 0; kill < kKills; ++kill) {
@@ -161,13 +162,23 @@ TEST(PoolKill, KillNineAtRandomInstantsNeverBreaksAFileOrLosesAnAcknowledgedChan
       run_child(dir.path(), seed, acks[1]);
     }
     ::close(acks[1]);
+    // Most kills land once the child is changing pools (however slowly a
+    // sanitizer makes it start); the others land anywhere, start-up and
+    // the tidy-up of the previous kill included.
+    uint32_t acknowledged = 0;
+    if (random() % 4 != 0) {
+      uint32_t first = 0;
+      ASSERT_EQ(::read(acks[0], &first, sizeof(first)), static_cast<ssize_t>(sizeof(first)));
+      ASSERT_EQ(first, 0u);
+      acknowledged = 1;
+      ++waited_kills;
+    }
     ::usleep(static_cast<useconds_t>(random() % 3000));
     ASSERT_EQ(::kill(child, SIGKILL), 0);
     int status = 0;
     ASSERT_EQ(::waitpid(child, &status, 0), child);
     ASSERT_TRUE(WIFSIGNALED(status)) << "child exited by itself: " << WEXITSTATUS(status);
 
-    uint32_t acknowledged = 0;
     for (uint32_t index; ::read(acks[0], &index, sizeof(index)) == sizeof(index);) {
       ASSERT_EQ(index, acknowledged);
       ++acknowledged;
@@ -208,7 +219,7 @@ TEST(PoolKill, KillNineAtRandomInstantsNeverBreaksAFileOrLosesAnAcknowledgedChan
     }
   }
   // The children must have got real work done between kills.
-  EXPECT_GT(acknowledged_total, static_cast<uint64_t>(kKills));
+  EXPECT_GT(acknowledged_total, waited_kills);
   ::testing::Test::RecordProperty("acknowledged_changes", std::to_string(acknowledged_total));
   ::testing::Test::RecordProperty("kills_after_an_unacknowledged_change",
                                   std::to_string(in_flight_applied));
