@@ -218,18 +218,19 @@ TEST_P(WakeupStress, EveryPacketArrivesWithoutLostWakeups) {
   const uint64_t seed = base_seed();
   SCOPED_TRACE("UVMBUS_STRESS_SEED=" + std::to_string(seed));
 
+  std::vector<std::unique_ptr<TestRing>> rings;
+  std::vector<std::unique_ptr<RingPollable>> pollables;
+  std::vector<std::unique_ptr<Producer>> producers;
   auto topology = Topology::load();
   ASSERT_TRUE(topology.has_value());
   const std::vector<unsigned> cpus = test::allowed_cpus();
+  // Declared after the pollables: the worker stops before they go.
   auto started = Worker::start(*topology, {.cpu = cpus.front(),
                                            .burst = 32,
                                            .idle_threshold = c.idle_threshold});
   ASSERT_TRUE(started.has_value()) << to_string(started.error().code);
   Worker& worker = **started;
 
-  std::vector<std::unique_ptr<TestRing>> rings;
-  std::vector<std::unique_ptr<RingPollable>> pollables;
-  std::vector<std::unique_ptr<Producer>> producers;
   for (int i = 0; i < c.rings; ++i) {
     rings.push_back(std::make_unique<TestRing>(kRingDataSize));
     const uint64_t ring_seed = seed * 16 + static_cast<uint64_t>(i) * 2;

@@ -1,7 +1,8 @@
 // Worker: pinning, round-robin with a burst limit, attach/detach while
 // running, detach waiting for the worker, the sleep/wake path, stop, and the
 // counters. No timing is asserted; waits are bounded so a bug fails a test
-// instead of hanging it.
+// instead of hanging it. Pollables are declared before their worker, so the
+// worker stops before they are destroyed.
 #include "uvmbus/runtime/worker.h"
 
 #include <chrono>
@@ -49,9 +50,9 @@ void attach(Worker& worker, Pollable& pollable) {
 
 TEST(Worker, PollsOnTheCpuItIsPinnedTo) {
   for (const unsigned cpu : test::allowed_cpus()) {
+    FakePollable pollable;
     const auto worker = start_worker({.cpu = cpu, .idle_threshold = kNeverSleep});
     ASSERT_NE(worker, nullptr);
-    FakePollable pollable;
     attach(*worker, pollable);
     ASSERT_TRUE(wait_until([&] { return pollable.polls() > 0; }));
     EXPECT_EQ(pollable.last_cpu(), static_cast<int>(cpu));
@@ -76,10 +77,10 @@ TEST(Worker, StartReportsBadCpusAndConfigurations) {
 
 TEST(Worker, EveryPollableGetsOneBurstPerRound) {
   constexpr std::size_t kBurst = 4;
+  FakePollable pollables[3];
   const auto worker =
       start_worker({.cpu = first_cpu(), .burst = kBurst, .idle_threshold = kNeverSleep});
   ASSERT_NE(worker, nullptr);
-  FakePollable pollables[3];
   for (FakePollable& pollable : pollables) {
     attach(*worker, pollable);
   }
@@ -101,10 +102,10 @@ TEST(Worker, EveryPollableGetsOneBurstPerRound) {
 
 TEST(Worker, ABacklogIsWorkedOffInBurstsOfTheBudget) {
   constexpr std::size_t kBurst = 8;
+  FakePollable pollable;
   const auto worker =
       start_worker({.cpu = first_cpu(), .burst = kBurst, .idle_threshold = kNeverSleep});
   ASSERT_NE(worker, nullptr);
-  FakePollable pollable;
   attach(*worker, pollable);
   const uint64_t polls_before = pollable.polls();
   pollable.add_work(1000);
@@ -114,9 +115,9 @@ TEST(Worker, ABacklogIsWorkedOffInBurstsOfTheBudget) {
 }
 
 TEST(Worker, AttachAndDetachWhileRunning) {
+  FakePollable first, second;
   const auto worker = start_worker({.cpu = first_cpu(), .idle_threshold = kNeverSleep});
   ASSERT_NE(worker, nullptr);
-  FakePollable first, second;
   attach(*worker, first);
   ASSERT_TRUE(wait_until([&] { return first.polls() > 0; }));
   attach(*worker, second);
@@ -169,9 +170,9 @@ class BlockingPollable : public Pollable {
 };
 
 TEST(Worker, DetachWaitsUntilTheWorkerIsDoneWithThePollable) {
+  BlockingPollable pollable;
   const auto worker = start_worker({.cpu = first_cpu(), .idle_threshold = kNeverSleep});
   ASSERT_NE(worker, nullptr);
-  BlockingPollable pollable;
   attach(*worker, pollable);
   ASSERT_TRUE(wait_until([&] { return pollable.inside(); }));
 
@@ -194,9 +195,9 @@ TEST(Worker, DetachWaitsUntilTheWorkerIsDoneWithThePollable) {
 }
 
 TEST(Worker, ASleepingWorkerWakesOnASignalAndDoesTheWork) {
+  FakePollable pollable;
   const auto worker = start_worker({.cpu = first_cpu(), .idle_threshold = 0ns});
   ASSERT_NE(worker, nullptr);
-  FakePollable pollable;
   attach(*worker, pollable);
   ASSERT_TRUE(wait_until([&] { return pollable.in_interrupt_mode(); }));
   ASSERT_TRUE(wait_until([&] { return worker->stats().sleeps >= 1; }));
@@ -216,9 +217,9 @@ TEST(Worker, ASleepingWorkerWakesOnASignalAndDoesTheWork) {
 }
 
 TEST(Worker, StopWakesASleepingWorker) {
+  FakePollable pollable;
   const auto worker = start_worker({.cpu = first_cpu(), .idle_threshold = 0ns});
   ASSERT_NE(worker, nullptr);
-  FakePollable pollable;
   attach(*worker, pollable);
   ASSERT_TRUE(wait_until([&] { return worker->stats().sleeps >= 1; }));
   auto stopped = std::async(std::launch::async, [&] { worker->stop(); });
@@ -233,9 +234,9 @@ TEST(Worker, StopWakesASleepingWorker) {
 }
 
 TEST(Worker, DetachingASleepingPollableLeavesItInPollMode) {
+  FakePollable pollable;
   const auto worker = start_worker({.cpu = first_cpu(), .idle_threshold = 0ns});
   ASSERT_NE(worker, nullptr);
-  FakePollable pollable;
   attach(*worker, pollable);
   ASSERT_TRUE(wait_until([&] { return pollable.in_interrupt_mode(); }));
   ASSERT_TRUE(worker->detach(pollable).has_value());
@@ -245,9 +246,9 @@ TEST(Worker, DetachingASleepingPollableLeavesItInPollMode) {
 }
 
 TEST(Worker, WorkRacingInRefusesTheSleepAndEveryTriedPollableReturnsToPollMode) {
+  FakePollable willing, refusing;
   const auto worker = start_worker({.cpu = first_cpu(), .idle_threshold = 0ns});
   ASSERT_NE(worker, nullptr);
-  FakePollable willing, refusing;
   refusing.refuse_next_entries(3);
   attach(*worker, willing);
   attach(*worker, refusing);
@@ -267,10 +268,10 @@ TEST(Worker, WorkRacingInRefusesTheSleepAndEveryTriedPollableReturnsToPollMode) 
 }
 
 TEST(Worker, APollableWithoutWakeFdKeepsTheWorkerPolling) {
-  const auto worker = start_worker({.cpu = first_cpu(), .idle_threshold = 0ns});
-  ASSERT_NE(worker, nullptr);
   FakePollable with_fd;
   FakePollable without_fd(FakePollable::WakeFd::none);
+  const auto worker = start_worker({.cpu = first_cpu(), .idle_threshold = 0ns});
+  ASSERT_NE(worker, nullptr);
   attach(*worker, with_fd);
   attach(*worker, without_fd);
   const uint64_t sleeps = worker->stats().sleeps;
@@ -285,9 +286,9 @@ TEST(Worker, APollableWithoutWakeFdKeepsTheWorkerPolling) {
 }
 
 TEST(Worker, PurePollModeNeverSleeps) {
+  FakePollable pollable;
   const auto worker = start_worker({.cpu = first_cpu(), .idle_threshold = kNeverSleep});
   ASSERT_NE(worker, nullptr);
-  FakePollable pollable;
   attach(*worker, pollable);
   ASSERT_TRUE(wait_until([&] { return worker->stats().rounds > 10'000; }));
   const WorkerStats stats = worker->stats();
@@ -297,10 +298,10 @@ TEST(Worker, PurePollModeNeverSleeps) {
 }
 
 TEST(Worker, CountersFollowTheWork) {
+  FakePollable pollable;
   const auto worker =
       start_worker({.cpu = first_cpu(), .burst = 8, .idle_threshold = kNeverSleep});
   ASSERT_NE(worker, nullptr);
-  FakePollable pollable;
   attach(*worker, pollable);
   pollable.add_work(1000);
   ASSERT_TRUE(wait_until([&] { return worker->stats().work_units == 1000; }));
@@ -321,10 +322,11 @@ TEST(Worker, CountersFollowTheWork) {
 // A pollable that tries to detach itself from inside poll().
 class SelfDetachingPollable : public FakePollable {
  public:
-  explicit SelfDetachingPollable(Worker& worker) : worker_(worker) {}
+  // Before attaching.
+  void set_worker(Worker& worker) { worker_ = &worker; }
   std::size_t poll(std::size_t budget) noexcept override {
     if (!tried_.exchange(true)) {
-      const auto result = worker_.detach(*this);
+      const auto result = worker_->detach(*this);
       refused_.store(!result && result.error().code == RuntimeErrorCode::on_worker_thread);
     }
     return FakePollable::poll(budget);
@@ -332,15 +334,16 @@ class SelfDetachingPollable : public FakePollable {
   bool refused() const { return refused_.load(); }
 
  private:
-  Worker& worker_;
+  Worker* worker_ = nullptr;
   std::atomic<bool> tried_{false};
   std::atomic<bool> refused_{false};
 };
 
 TEST(Worker, ControlCallsFromTheWorkerThreadAreRefused) {
+  SelfDetachingPollable pollable;
   const auto worker = start_worker({.cpu = first_cpu(), .idle_threshold = kNeverSleep});
   ASSERT_NE(worker, nullptr);
-  SelfDetachingPollable pollable(*worker);
+  pollable.set_worker(*worker);
   attach(*worker, pollable);
   ASSERT_TRUE(wait_until([&] { return pollable.polls() > 0; }));
   EXPECT_TRUE(pollable.refused());
