@@ -1,18 +1,15 @@
 // Options, run loop and output of `uvmbus-perf ring`.
 #include "ring/ring_command.h"
 
-#include <unistd.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <memory>
-#include <stdexcept>
 #include <vector>
 
 #include "harness/machine.h"
+#include "harness/measure_plan.h"
 #include "harness/report.h"
-#include "harness/stats.h"
 #include "harness/tsc.h"
 #include "ring/dpdk_eal.h"
 #include "ring/ring_plan.h"
@@ -48,31 +45,17 @@ void run_ring(const RingOptions& options) {
                                .cpus = cpus,
                                .duration_s = options.run.duration_s,
                                .ring_bytes = static_cast<uint32_t>(options.ring_bytes)};
-  // Repeats go round the whole plan, so a slow spell of this shared machine
-  // touches every case alike instead of all runs of one case.
-  const bool progress = isatty(STDERR_FILENO) != 0;
-  std::vector<std::vector<Metrics>> runs(plan.cases.size());
-  for (unsigned repeat = 0; repeat < options.run.repeat; ++repeat) {
-    for (std::size_t index = 0; index < plan.cases.size(); ++index) {
-      const RingCase& c = plan.cases[index];
-      try {
-        runs[index].push_back(measure_case(c, context));
-      } catch (const std::runtime_error& error) {
-        throw std::runtime_error(fmt::format("{}: {}", describe_case(c), error.what()));
-      }
-      if (progress) {
-        fmt::print(stderr, "[run {}/{}, case {}/{}] {}: {:.2f} Mpps\n", repeat + 1, options.run.repeat,
-                   index + 1, plan.cases.size(), describe_case(c), runs[index].back().mpps);
-      }
-    }
-  }
+  const std::vector<Metrics> medians = measure_medians(
+      plan.cases.size(), options.run.repeat,
+      [&](std::size_t index) { return measure_case(plan.cases[index], context); },
+      [&](std::size_t index) { return describe_case(plan.cases[index]); });
   std::vector<Record> records;
   for (std::size_t index = 0; index < plan.cases.size(); ++index) {
     const RingCase& c = plan.cases[index];
     records.push_back(Record{.scenario = "ring",
                              .impl = std::string(impl_name(c.impl)),
                              .params = case_params(c),
-                             .metrics = median_metrics(runs[index])});
+                             .metrics = medians[index]});
   }
 
   if (options.run.json) {
