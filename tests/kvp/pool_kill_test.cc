@@ -32,7 +32,11 @@ using testing::read_items;
 using testing::record_bytes;
 using testing::ScratchDir;
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr int kKills = 200;  // sanitizers make every fork and check several times slower
+#else
 constexpr int kKills = 500;
+#endif
 constexpr int kKeys = 24;
 
 using Items = std::vector<std::pair<std::string, std::string>>;
