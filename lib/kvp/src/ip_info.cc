@@ -12,22 +12,19 @@
 #include <string_view>
 #include <variant>
 
+#include "kvp_fields.h"
+
 namespace uvmbus::kvp {
 
 namespace {
+
+using detail::bytes_of;
+using detail::writable_bytes_of;
 
 // Longest UTF-8 text a list field can hold: 3 bytes per UTF-16 unit at most.
 constexpr std::size_t kMaxListUtf8 = 3 * wire::kKvpIpListBytes / 2;
 
 using Address = std::variant<Ipv4Address, Ipv6Address>;
-
-std::span<const std::byte> bytes_of(const uint8_t* field, std::size_t size) {
-  return std::as_bytes(std::span(field, size));
-}
-
-std::span<std::byte> writable_bytes_of(uint8_t* field, std::size_t size) {
-  return std::as_writable_bytes(std::span(field, size));
-}
 
 std::string_view trim(std::string_view text) {
   const auto first = text.find_first_not_of(" \t");
@@ -133,16 +130,18 @@ struct ListText {
   std::string text;
 };
 
-ListText read_list(const uint8_t* field, std::size_t size) {
-  TextResult text = utf16le_field_to_utf8(bytes_of(field, size), kMaxListUtf8);
+template <std::size_t N>
+ListText read_list(const uint8_t (&field)[N]) {
+  TextResult text = utf16le_field_to_utf8(bytes_of(field), kMaxListUtf8);
   if (text.error != TextError::none) {
     return {IpInfoError::bad_list_text, text.error, {}};
   }
   return {IpInfoError::none, TextError::none, std::move(text.text)};
 }
 
-IpInfoError write_list(std::string_view text, uint8_t* field, std::size_t size) {
-  const Utf16Result written = utf8_to_utf16le(text, writable_bytes_of(field, size), Overflow::reject);
+template <std::size_t N>
+IpInfoError write_list(std::string_view text, uint8_t (&field)[N]) {
+  const Utf16Result written = utf8_to_utf16le(text, writable_bytes_of(field), Overflow::reject);
   return written.error == TextError::none ? IpInfoError::none : IpInfoError::list_too_long;
 }
 
@@ -228,7 +227,7 @@ const char* to_string(IpInfoError error) noexcept {
 IpInfoResult read_ip_info(const wire::KvpIpInfoStringMessage& message) {
   IpInfoResult result{IpInfoError::none, TextError::none, {}};
   TextResult adapter = utf16le_field_to_utf8(
-      bytes_of(message.adapter_id, sizeof(message.adapter_id)), kMaxListUtf8);
+      bytes_of(message.adapter_id), kMaxListUtf8);
   if (adapter.error != TextError::none) {
     return {IpInfoError::bad_adapter_id, adapter.error, {}};
   }
@@ -236,10 +235,10 @@ IpInfoResult read_ip_info(const wire::KvpIpInfoStringMessage& message) {
   result.info.address_family = message.address_family;
   result.info.dhcp_enabled = message.dhcp_enabled != 0;
 
-  const ListText addresses = read_list(message.ip_addresses, sizeof(message.ip_addresses));
-  const ListText subnets = read_list(message.subnets, sizeof(message.subnets));
-  const ListText gateways = read_list(message.gateways, sizeof(message.gateways));
-  const ListText dns = read_list(message.dns_servers, sizeof(message.dns_servers));
+  const ListText addresses = read_list(message.ip_addresses);
+  const ListText subnets = read_list(message.subnets);
+  const ListText gateways = read_list(message.gateways);
+  const ListText dns = read_list(message.dns_servers);
   for (const ListText* list : {&addresses, &subnets, &gateways, &dns}) {
     if (list->error != IpInfoError::none) {
       return {list->error, list->text_error, {}};
@@ -262,7 +261,7 @@ IpInfoResult read_ip_info(const wire::KvpIpInfoStringMessage& message) {
 
 IpInfoError write_ip_info(const IpInfo& info, wire::KvpIpInfoStringMessage& message) {
   const Utf16Result adapter = utf8_to_utf16le(
-      info.adapter_id, writable_bytes_of(message.adapter_id, sizeof(message.adapter_id)),
+      info.adapter_id, writable_bytes_of(message.adapter_id),
       Overflow::reject);
   if (adapter.error != TextError::none) {
     return IpInfoError::bad_adapter_id;
@@ -287,10 +286,8 @@ IpInfoError write_ip_info(const IpInfo& info, wire::KvpIpInfoStringMessage& mess
   const std::string gateways = join(info.ipv4_gateways, info.ipv6_gateways, format);
   const std::string dns = join(info.ipv4_dns_servers, info.ipv6_dns_servers, format);
   for (const IpInfoError error :
-       {write_list(addresses, message.ip_addresses, sizeof(message.ip_addresses)),
-        write_list(subnets, message.subnets, sizeof(message.subnets)),
-        write_list(gateways, message.gateways, sizeof(message.gateways)),
-        write_list(dns, message.dns_servers, sizeof(message.dns_servers))}) {
+       {write_list(addresses, message.ip_addresses), write_list(subnets, message.subnets),
+        write_list(gateways, message.gateways), write_list(dns, message.dns_servers)}) {
     if (error != IpInfoError::none) {
       return error;
     }
@@ -309,7 +306,7 @@ IpInfoResult read_ip_info(const wire::KvpIpInfoBinary& message) {
   }
   IpInfoResult result{IpInfoError::none, TextError::none, {}};
   TextResult adapter = utf16le_field_to_utf8(
-      bytes_of(message.adapter_id, sizeof(message.adapter_id)), kMaxListUtf8);
+      bytes_of(message.adapter_id), kMaxListUtf8);
   if (adapter.error != TextError::none) {
     return {IpInfoError::bad_adapter_id, adapter.error, {}};
   }
@@ -352,7 +349,7 @@ IpInfoError write_ip_info(const IpInfo& info, wire::KvpIpInfoBinary& message) {
   }
   message = {};
   const Utf16Result adapter = utf8_to_utf16le(
-      info.adapter_id, writable_bytes_of(message.adapter_id, sizeof(message.adapter_id)),
+      info.adapter_id, writable_bytes_of(message.adapter_id),
       Overflow::reject);
   if (adapter.error != TextError::none) {
     return IpInfoError::bad_adapter_id;

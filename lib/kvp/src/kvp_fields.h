@@ -1,4 +1,4 @@
-// Field access shared by the guest and host KVP codecs (private).
+// Field access shared by the KVP codecs and the pool store (private).
 #pragma once
 
 #include <cstddef>
@@ -19,13 +19,16 @@ std::optional<Message> load_message(std::span<const std::byte> body) {
   return wire::load<Message>(body);
 }
 
-template <std::size_t N>
-std::span<const std::byte> bytes_of(const uint8_t (&field)[N]) {
+// The bytes of a fixed-size wire field.
+template <class Byte, std::size_t N>
+std::span<const std::byte> bytes_of(const Byte (&field)[N]) {
+  static_assert(sizeof(Byte) == 1);
   return std::as_bytes(std::span(field));
 }
 
-template <std::size_t N>
-std::span<std::byte> writable_bytes_of(uint8_t (&field)[N]) {
+template <class Byte, std::size_t N>
+std::span<std::byte> writable_bytes_of(Byte (&field)[N]) {
+  static_assert(sizeof(Byte) == 1);
   return std::as_writable_bytes(std::span(field));
 }
 

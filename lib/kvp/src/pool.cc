@@ -59,6 +59,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "kvp_fields.h"
+
 namespace uvmbus::kvp::detail {
 
 namespace {
@@ -74,11 +76,6 @@ off_t value_offset(uint32_t slot) { return key_offset(slot) + kValueOffset; }
 
 bool value_within_one_page(uint32_t slot) {
   return value_offset(slot) % kPageSize + off_t{wire::kKvpMaxValueBytes} <= kPageSize;
-}
-
-template <std::size_t N>
-std::span<const std::byte> bytes_of(const char (&field)[N]) {
-  return std::as_bytes(std::span(field));
 }
 
 bool same_record(const wire::KvpPoolRecord& a, const wire::KvpPoolRecord& b) {
@@ -213,11 +210,9 @@ StoreStatus Pool::begin() {
       return fail(error);
     }
   }
-  if (const int error = file_.lock(deadline); error != 0) {
-    last_errno_ = error;
-    return error == ETIMEDOUT ? StoreStatus::lock_timeout : fail(error);
+  if (const StoreStatus locked = take_locks(deadline); locked != StoreStatus::ok) {
+    return locked;
   }
-  locked_ = true;
   if (const StoreStatus reopened = reopen_if_replaced(deadline); reopened != StoreStatus::ok) {
     return reopened;
   }
@@ -265,13 +260,24 @@ StoreStatus Pool::reopen_if_replaced(std::chrono::steady_clock::time_point deadl
     if (const int error = open(); error != 0) {
       return fail(error);
     }
-    if (const int error = file_.lock(deadline); error != 0) {
-      last_errno_ = error;
-      return error == ETIMEDOUT ? StoreStatus::lock_timeout : fail(error);
+    if (const StoreStatus locked = take_locks(deadline); locked != StoreStatus::ok) {
+      return locked;
     }
-    locked_ = true;
   }
   return fail(EAGAIN);
+}
+
+StoreStatus Pool::take_locks(std::chrono::steady_clock::time_point deadline) {
+  const int error = file_.lock(deadline);
+  if (error == ETIMEDOUT) {
+    last_errno_ = error;
+    return StoreStatus::lock_timeout;
+  }
+  if (error != 0) {
+    return fail(error);
+  }
+  locked_ = true;
+  return StoreStatus::ok;
 }
 
 // Re-reads the file, finishes or undoes a shadow copy a kill interrupted,

@@ -48,6 +48,7 @@ class Pool {
   StoreStatus begin();
   // Notes the file as this operation leaves it and releases the locks.
   void end() noexcept;
+  StoreStatus take_locks(std::chrono::steady_clock::time_point deadline);
   StoreStatus reopen_if_replaced(std::chrono::steady_clock::time_point deadline);
   StoreStatus refresh();
   StoreStatus reload();
