@@ -438,31 +438,37 @@ void ScriptedHost::service_channel(uint32_t relid, HostChannel& channel) {
   // reads its inbound ring eventually finds its outbound ring full.
   constexpr std::size_t kMaxBacklog = 256;
   flush_backlog(channel);
-  while (channel.backlog.size() < kMaxBacklog) {
-    ring::InPacket packet;
-    const ring::ReadStatus status = channel.reader.next_copy(channel.copy, packet);
-    if (status != ring::ReadStatus::ok) {
-      if (status == ring::ReadStatus::corrupt) {
-        ++counters_.bad_guest_packets;
+  // Drain, publish, then look again: a packet the guest published before it
+  // could see our read index came without a doorbell, so it must be seen
+  // now, before the host sleeps (the reader's half of the signal rule).
+  do {
+    while (channel.backlog.size() < kMaxBacklog) {
+      ring::InPacket packet;
+      const ring::ReadStatus status = channel.reader.next_copy(channel.copy, packet);
+      if (status != ring::ReadStatus::ok) {
+        if (status == ring::ReadStatus::corrupt) {
+          ++counters_.bad_guest_packets;
+        }
+        break;
       }
-      break;
+      ++counters_.packets;
+      handle_packet(relid, channel, packet);
     }
-    ++counters_.packets;
-    handle_packet(relid, channel, packet);
-  }
-  if (channel.reader.commit() == ring::Signal::needed) {
-    channel.link->signal_guest();
-  }
-  flush_backlog(channel);
-  if (!channel.backlog.empty()) {
-    // Ask the guest to tell us when the first reply fits.
+    if (channel.reader.commit() == ring::Signal::needed) {
+      channel.link->signal_guest();
+    }
+    flush_backlog(channel);
+  } while (channel.backlog.size() < kMaxBacklog && channel.reader.has_data());
+  // Ask the guest to tell us when the first waiting reply fits; if it fits
+  // already (the guest read meanwhile), write and ask again.
+  while (!channel.backlog.empty()) {
     const uint64_t needed = ring::packet_ring_bytes(0, channel.backlog.front().payload.size());
-    if (channel.writer.arm_pending_send(static_cast<uint32_t>(needed))) {
-      flush_backlog(channel);
+    if (!channel.writer.arm_pending_send(static_cast<uint32_t>(needed))) {
+      return;
     }
-  } else {
-    channel.writer.disarm_pending_send();
+    flush_backlog(channel);
   }
+  channel.writer.disarm_pending_send();
 }
 
 // Writes queued replies in order; returns true if the backlog emptied.
