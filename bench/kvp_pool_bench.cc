@@ -4,8 +4,9 @@
 // Linux's hv_kvp_daemon does it (fcntl lock, re-read the whole pool, rewrite
 // the whole file).
 //
-// Run: build-perf/bench/kvp_pool_bench --benchmark_repetitions=5
-//      --benchmark_report_aggregates_only=true  (docs/kvp.md has figures)
+// Run (docs/kvp.md has the figures and the machine):
+//   nice -n -20 taskset -c 1 build-perf/bench/kvp_pool_bench
+//       --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
 #include <stdlib.h>
