@@ -12,7 +12,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "harness/consumer_wait.h"
+#include "harness/idle_wait.h"
 #include "harness/doorbell.h"
 #include "harness/pinned_pair.h"
 #include "harness/queue.h"

@@ -35,7 +35,7 @@ concept PacketQueue = requires(Q& q, uint64_t first, std::size_t count, Sequence
   { q.send(first, count) } noexcept -> std::same_as<std::size_t>;
   // Consumer: takes up to `count` packets, checking each number.
   { q.receive(count, check) } noexcept -> std::same_as<std::size_t>;
-  // Doorbells rung so far, by either side.
+  // Doorbells rung so far, by either side (data signals and space signals).
   { q.signals() } noexcept -> std::same_as<uint64_t>;
   // Null while healthy, else why the transport failed; a failed queue sends
   // and receives nothing.
@@ -49,6 +49,15 @@ template <class Q>
 concept SleepingQueue = PacketQueue<Q> && requires(Q& q) {
   { q.request_signal() } noexcept -> std::same_as<bool>;
   { q.cancel_signal() } noexcept;
+};
+
+// A queue whose producer can sleep while it is full: request_space_signal()
+// asks the consumer to signal once enough space is free and returns false if
+// it already is (write instead); cancel_space_signal() withdraws the request.
+template <class Q>
+concept SpaceSignallingQueue = PacketQueue<Q> && requires(Q& q) {
+  { q.request_space_signal() } noexcept -> std::same_as<bool>;
+  { q.cancel_space_signal() } noexcept;
 };
 
 }  // namespace uvmbus::perf

@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <stdexcept>
 
-#include "harness/consumer_wait.h"
+#include "harness/idle_wait.h"
 #include "harness/doorbell.h"
 #include "harness/pinned_pair.h"
 #include "harness/queue.h"
@@ -26,8 +26,9 @@ struct StreamSettings {
   std::size_t payload_bytes = 64;
   std::size_t batch = 32;         // packets per send() and receive() call
   double duration_s = 2;
-  Consumer consumer = Consumer::poll;
+  Consumer consumer = Consumer::poll;  // interrupt: both sides sleep when they cannot go on
   Doorbell* consumer_bell = nullptr;  // rung by the queue's producer; interrupt mode only
+  Doorbell* producer_bell = nullptr;  // rung by the queue's consumer when space frees up
 };
 
 // How long a consumer may wait for packets the producer has already sent
@@ -65,7 +66,8 @@ Metrics run_stream(const CpuTopology& topology, CpuPair cpus, Q& queue, const St
         if (queue.failure() != nullptr) {
           break;
         }
-        cpu_relax();  // full: poll until the consumer frees space
+        // Full: poll, or sleep until the consumer frees space.
+        static_cast<void>(wait_while_full(queue, config.consumer, config.producer_bell));
       }
       if (read_tsc() >= deadline) {
         break;

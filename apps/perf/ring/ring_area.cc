@@ -11,7 +11,7 @@
 
 namespace uvmbus::perf::ring_bench {
 
-RingArea::RingArea(uint32_t data_bytes) : bytes_(std::size_t{wire::kHvPageSize} + data_bytes) {
+RingArea::RingArea(uint32_t data_bytes, bool pending_send_feature) : bytes_(std::size_t{wire::kHvPageSize} + data_bytes) {
   base_ = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
   if (base_ == MAP_FAILED) {
     throw std::runtime_error(fmt::format("cannot map {} bytes for a ring: {}", bytes_, std::strerror(errno)));
@@ -22,9 +22,7 @@ RingArea::RingArea(uint32_t data_bytes) : bytes_(std::size_t{wire::kHvPageSize} 
     throw std::runtime_error(fmt::format("the ring library rejects a {}-byte data area", data_bytes));
   }
   memory_ = *memory;
-  // Producers here poll when the ring is full, so they do not advertise the
-  // pending-send feature (spec §3): readers never owe them a space signal.
-  ring::init_ring_header(*memory_.header, /*pending_send_feature=*/false);
+  ring::init_ring_header(*memory_.header, pending_send_feature);
 }
 
 RingArea::~RingArea() { munmap(base_, bytes_); }

@@ -12,9 +12,11 @@ namespace uvmbus::perf::ring_bench {
 
 class RingArea {
  public:
-  // Throws std::runtime_error if the memory cannot be mapped or the ring
-  // library rejects the geometry.
-  explicit RingArea(uint32_t data_bytes);
+  // `pending_send_feature`: the producer advertises that it may wait for
+  // space (spec §3), so the reader owes it a space signal. Throws
+  // std::runtime_error if the memory cannot be mapped or the ring library
+  // rejects the geometry.
+  RingArea(uint32_t data_bytes, bool pending_send_feature);
   ~RingArea();
   RingArea(const RingArea&) = delete;
   RingArea& operator=(const RingArea&) = delete;

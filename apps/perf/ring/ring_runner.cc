@@ -11,29 +11,35 @@
 namespace uvmbus::perf::ring_bench {
 namespace {
 
-UvmbusQueueConfig uvmbus_config(const RingCase& c, const RingRunContext& context, Doorbell& bell) {
+// `producer_bell` set: a full producer sleeps until the reader signals.
+UvmbusQueueConfig uvmbus_config(const RingCase& c, const RingRunContext& context, Doorbell& consumer_bell,
+                                Doorbell* producer_bell) {
   return UvmbusQueueConfig{
       .payload_bytes = c.payload_bytes,
       .max_burst = c.batch,
       .data_bytes = context.ring_bytes,
       .reader = *c.reader,
       .commit = c.impl == Impl::uvmbus_unbatched ? CommitPolicy::per_packet : CommitPolicy::per_batch,
-      .consumer_bell = &bell,
+      .consumer_bell = &consumer_bell,
+      .producer_bell = producer_bell,
   };
 }
 
 Metrics measure_stream(const RingCase& c, const RingRunContext& context) {
-  Doorbell bell;
+  Doorbell consumer_bell;
+  Doorbell producer_bell;
+  const bool interrupt = c.consumer == Consumer::interrupt;
   StreamSettings settings{.payload_bytes = c.payload_bytes,
                           .batch = c.batch,
                           .duration_s = context.duration_s,
                           .consumer = c.consumer,
-                          .consumer_bell = &bell};
+                          .consumer_bell = &consumer_bell,
+                          .producer_bell = &producer_bell};
   if (c.impl == Impl::rte_ring) {
     RteRingQueue queue(c.payload_bytes, context.ring_bytes, c.batch);
     return run_stream(context.topology, context.cpus, queue, settings);
   }
-  UvmbusQueue queue(uvmbus_config(c, context, bell));
+  UvmbusQueue queue(uvmbus_config(c, context, consumer_bell, interrupt ? &producer_bell : nullptr));
   return run_stream(context.topology, context.cpus, queue, settings);
 }
 
@@ -60,14 +66,15 @@ Metrics measure_pingpong(const RingCase& c, const RingRunContext& context) {
     case Impl::uvmbus_unbatched:
       break;
   }
-  UvmbusQueue ping(uvmbus_config(c, context, ping_bell));
-  UvmbusQueue pong(uvmbus_config(c, context, pong_bell));
+  // One packet in flight: never full, so the producers never wait for space.
+  UvmbusQueue ping(uvmbus_config(c, context, ping_bell, nullptr));
+  UvmbusQueue pong(uvmbus_config(c, context, pong_bell, nullptr));
   return run_pingpong(context.topology, context.cpus, ping, pong, settings);
 }
 
 }  // namespace
 
-static_assert(SleepingQueue<UvmbusQueue>);
+static_assert(SleepingQueue<UvmbusQueue> && SpaceSignallingQueue<UvmbusQueue>);
 
 Metrics measure_case(const RingCase& c, const RingRunContext& context) {
   return c.mode == Mode::stream ? measure_stream(c, context) : measure_pingpong(c, context);

@@ -17,6 +17,8 @@ UvmbusQueue::ProducerSide::ProducerSide(const UvmbusQueueConfig& config, const r
       payloads(make_line_buffer(payload_stride * max_burst)),
       gathers(std::make_unique<iovec[]>(max_burst)),
       packets(std::make_unique<ring::OutPacket[]>(max_burst)),
+      space_wanted(std::max(static_cast<uint32_t>(ring::packet_ring_bytes(0, config.payload_bytes)),
+                            writer.data_size() / 4)),
       consumer_bell(config.consumer_bell) {
   for (std::size_t i = 0; i < max_burst; ++i) {
     gathers[i] = iovec{.iov_base = payloads.get() + i * payload_stride, .iov_len = config.payload_bytes};
@@ -25,15 +27,15 @@ UvmbusQueue::ProducerSide::ProducerSide(const UvmbusQueueConfig& config, const r
   }
 }
 
-UvmbusQueue::ConsumerSide::ConsumerSide(const ring::RingMemory& memory)
-    : reader(memory), copy(make_line_buffer(reader.max_packet_bytes())) {}
+UvmbusQueue::ConsumerSide::ConsumerSide(const UvmbusQueueConfig& config, const ring::RingMemory& memory)
+    : reader(memory), copy(make_line_buffer(reader.max_packet_bytes())), producer_bell(config.producer_bell) {}
 
 UvmbusQueue::UvmbusQueue(const UvmbusQueueConfig& config)
-    : area_(config.data_bytes),
+    : area_(config.data_bytes, /*pending_send_feature=*/config.producer_bell != nullptr),
       commit_per_packet_(config.commit == CommitPolicy::per_packet),
       read_in_place_(config.reader == ReaderMode::in_place),
       producer_(config, area_.memory()),
-      consumer_(area_.memory()) {
+      consumer_(config, area_.memory()) {
   // Every payload size the options allow fits every ring size they allow;
   // a packet that never fits would make send() return 0 forever.
   if (ring::packet_ring_bytes(0, config.payload_bytes) > producer_.writer.max_packet_bytes()) {
@@ -60,10 +62,11 @@ void UvmbusQueue::publish_writes() noexcept {
 }
 
 void UvmbusQueue::publish_reads() noexcept {
-  // The producers here poll when full and never arm pending_send_sz, so a
-  // space signal would only be counted: nobody sleeps waiting for it.
   if (consumer_.reader.commit() == ring::Signal::needed) {
     ++consumer_.signals;
+    if (consumer_.producer_bell != nullptr) {
+      consumer_.producer_bell->ring();
+    }
   }
 }
 

@@ -33,6 +33,10 @@ struct UvmbusQueueConfig {
   ReaderMode reader = ReaderMode::copy;
   CommitPolicy commit = CommitPolicy::per_batch;
   Doorbell* consumer_bell = nullptr;  // rung when the writer's commit asks for a signal
+  // Set: the producer sleeps when the ring is full (pending_send_sz, spec
+  // §10.3) and this is rung when the reader's commit asks for a signal.
+  // Null: the producer polls and does not advertise the feature.
+  Doorbell* producer_bell = nullptr;
 };
 
 class UvmbusQueue {
@@ -49,6 +53,11 @@ class UvmbusQueue {
   // Interrupt mode (spec §10.4): unmask and re-check; false if data raced in.
   bool request_signal() noexcept { return !consumer_.reader.unmask_interrupts(); }
   void cancel_signal() noexcept { consumer_.reader.mask_interrupts(); }
+
+  // Full ring (spec §10.3): ask for a signal once a quarter of the ring is
+  // free (hysteresis against a signal per packet); false if it already is.
+  bool request_space_signal() noexcept { return !producer_.writer.arm_pending_send(producer_.space_wanted); }
+  void cancel_space_signal() noexcept { producer_.writer.disarm_pending_send(); }
 
  private:
   void publish_writes() noexcept;
@@ -68,14 +77,16 @@ class UvmbusQueue {
     LineBuffer payloads;                      // max_burst payloads, sequence number first
     std::unique_ptr<iovec[]> gathers;         // one per staged payload
     std::unique_ptr<ring::OutPacket[]> packets;
+    uint32_t space_wanted = 0;  // bytes a full producer waits for
     Doorbell* consumer_bell = nullptr;
     uint64_t signals = 0;
   } producer_;
 
   struct alignas(ring::kCacheAlign) ConsumerSide {
-    explicit ConsumerSide(const ring::RingMemory& memory);
+    ConsumerSide(const UvmbusQueueConfig& config, const ring::RingMemory& memory);
     ring::RingReader reader;
     LineBuffer copy;  // copy-out destination, max_packet_bytes()
+    Doorbell* producer_bell = nullptr;
     uint64_t signals = 0;
   } consumer_;
 
