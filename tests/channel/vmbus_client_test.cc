@@ -222,6 +222,12 @@ TEST_F(ConnectedClient, OffersWithBadFieldsAreRejectedWithTheirReason) {
   bad_monitor.monitor_allocated = 1;
   bad_monitor.monitorid = 128;
   cases.push_back({bad_monitor, OfferError::monitor_id_out_of_range});
+  for (const uint16_t flag : {wire::kVmbusChannelConfidentialRingBuffer,
+                              wire::kVmbusChannelConfidentialExternalMemory}) {
+    auto confidential = offer_message(3, kInstanceA);
+    confidential.chn_flags = flag;
+    cases.push_back({confidential, OfferError::confidential});
+  }
   cases.push_back({offer_message(4, kInstanceB, 1), OfferError::orphan_subchannel});
   for (const Case& test_case : cases) {
     EXPECT_EQ(client.on_message(bytes_of(test_case.message)), ControlError::offer_rejected);

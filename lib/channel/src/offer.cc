@@ -21,6 +21,7 @@ const char* to_string(OfferError error) noexcept {
     case OfferError::null_class: return "null class GUID";
     case OfferError::null_instance: return "null instance GUID";
     case OfferError::monitor_id_out_of_range: return "monitor id above 127";
+    case OfferError::confidential: return "confidential memory requested";
     case OfferError::duplicate_relid: return "relid already in use";
     case OfferError::duplicate_instance: return "instance GUID already offered";
     case OfferError::duplicate_subchannel: return "sub-channel index already offered";
@@ -54,6 +55,10 @@ Expected<Offer, OfferError> decode_offer(const wire::OfferChannel& message,
   }
   offer.relid = relid;
   offer.flags = message.chn_flags;
+  if ((offer.flags & (wire::kVmbusChannelConfidentialRingBuffer |
+                      wire::kVmbusChannelConfidentialExternalMemory)) != 0) {
+    return Unexpected(OfferError::confidential);
+  }
   offer.mmio_megabytes = message.mmio_megabytes;
   std::memcpy(offer.user_defined.data(), message.user_def, offer.user_defined.size());
   if (at_least(version, wire::VmbusVersion::win7)) {

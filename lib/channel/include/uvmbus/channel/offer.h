@@ -38,6 +38,8 @@ enum class OfferError : uint8_t {
   null_class,              // all-zero class GUID
   null_instance,           // all-zero instance GUID
   monitor_id_out_of_range, // monitor allocated with an id above 127
+  confidential,            // asks for confidential (encrypted) ring or buffer memory,
+                           // which a guest with plain shared memory cannot provide
   duplicate_relid,         // the relid is still in use by another offer
   duplicate_instance,      // a primary with this instance GUID exists
   duplicate_subchannel,    // this (instance, sub-channel index) exists
@@ -50,6 +52,7 @@ inline constexpr std::size_t kOfferErrorCount =
 const char* to_string(OfferError error) noexcept;
 
 // Decodes and checks one OfferChannel as understood at protocol `version`:
+// relid range, non-null GUIDs, monitor id, no confidential-memory flags;
 // before Win7 offers carry no connection id (signals go to connection 2),
 // before Win8 no sub-channel index.
 Expected<Offer, OfferError> decode_offer(const wire::OfferChannel& message,
