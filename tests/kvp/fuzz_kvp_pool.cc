@@ -38,14 +38,26 @@ void check(bool condition) {
   }
 }
 
+std::filesystem::path make_scratch() {
+  const char* base = std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : "/tmp";
+  std::string pattern = std::string(base) + "/uvmbus-fuzz-pool-XXXXXX";
+  check(::mkdtemp(pattern.data()) != nullptr);
+  return pattern;
+}
+
+void remove_scratch();
+
+// The scratch directory, removed when the fuzzer exits (the clean-up is
+// registered after the path exists, so it runs before the path is destroyed).
 const std::filesystem::path& scratch() {
-  static const std::filesystem::path path = [] {
-    const char* base = std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : "/tmp";
-    std::string pattern = std::string(base) + "/uvmbus-fuzz-pool-XXXXXX";
-    check(::mkdtemp(pattern.data()) != nullptr);
-    return std::filesystem::path(pattern);
-  }();
+  static const std::filesystem::path path = make_scratch();
+  [[maybe_unused]] static const bool removed_at_exit = std::atexit(remove_scratch) == 0;
   return path;
+}
+
+void remove_scratch() {
+  std::error_code ignored;
+  std::filesystem::remove_all(scratch(), ignored);
 }
 
 std::string read_all(const std::filesystem::path& path) {
