@@ -97,15 +97,14 @@ extern "C" int ftruncate64(int fd, off64_t length) {
 namespace uvmbus::kvp {
 namespace {
 
+using testing::Items;
 using testing::read_file;
 using testing::read_items;
-using testing::record_bytes;
 using testing::ScratchDir;
+using testing::value_of;
 using testing::write_file;
 
 constexpr wire::KvpPool kPool = wire::KvpPool::external;
-
-using Items = std::vector<std::pair<std::string, std::string>>;
 
 struct Operation {
   enum Kind { set, remove } kind;
@@ -128,27 +127,9 @@ Items apply(Items items, const Operation& operation) {
   return items;
 }
 
-std::optional<std::string> value_of(const Items& items, const std::string& key) {
-  for (const auto& [k, v] : items) {
-    if (k == key) {
-      return v;
-    }
-  }
-  return std::nullopt;
-}
-
 // What a fresh store lists, in order.
 Items listed(const std::filesystem::path& directory) {
-  auto store = testing::open_store(directory);
-  Items items;
-  for (uint32_t index = 0;; ++index) {
-    ItemResult item = store->enumerate(kPool, index);
-    if (item.status != StoreStatus::ok) {
-      EXPECT_EQ(item.status, StoreStatus::end_of_items);
-      return items;
-    }
-    items.emplace_back(std::move(item.key), std::move(item.value));
-  }
+  return testing::list_items(*testing::open_store(directory), kPool);
 }
 
 class CrashTest : public ::testing::Test {

@@ -89,4 +89,27 @@ std::unique_ptr<PoolStore> open_store(const std::filesystem::path& directory) {
   return std::move(opened.store);
 }
 
+Items list_items(PoolStore& store, wire::KvpPool pool) {
+  Items items;
+  for (uint32_t index = 0;; ++index) {
+    ItemResult item = store.enumerate(pool, index);
+    if (item.status == StoreStatus::end_of_items) {
+      return items;
+    }
+    if (item.status != StoreStatus::ok) {
+      throw std::runtime_error(std::string("enumerate: ") + to_string(item.status));
+    }
+    items.emplace_back(std::move(item.key), std::move(item.value));
+  }
+}
+
+std::optional<std::string> value_of(const Items& items, std::string_view key) {
+  for (const auto& [item_key, value] : items) {
+    if (item_key == key) {
+      return value;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace uvmbus::kvp::testing

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -42,5 +44,10 @@ std::string record_bytes(std::string_view key, std::string_view value);
 void append_like_cloud_init(const std::filesystem::path& path, std::string_view bytes);
 
 std::unique_ptr<PoolStore> open_store(const std::filesystem::path& directory);
+
+// Items as ENUMERATE lists them, in order.
+using Items = std::vector<std::pair<std::string, std::string>>;
+Items list_items(PoolStore& store, wire::KvpPool pool);
+std::optional<std::string> value_of(const Items& items, std::string_view key);
 
 }  // namespace uvmbus::kvp::testing

@@ -27,10 +27,13 @@
 namespace uvmbus::kvp {
 namespace {
 
+using testing::Items;
+using testing::list_items;
 using testing::read_file;
 using testing::read_items;
 using testing::record_bytes;
 using testing::ScratchDir;
+using testing::value_of;
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 constexpr int kKills = 200;  // sanitizers make every fork and check several times slower
@@ -38,8 +41,6 @@ constexpr int kKills = 200;  // sanitizers make every fork and check several tim
 constexpr int kKills = 500;
 #endif
 constexpr int kKeys = 24;
-
-using Items = std::vector<std::pair<std::string, std::string>>;
 
 struct Change {
   wire::KvpPool pool;
@@ -102,27 +103,6 @@ void apply(Items& items, const Change& change) {
       ::_exit(4);
     }
   }
-}
-
-Items listed(PoolStore& store, wire::KvpPool pool) {
-  Items items;
-  for (uint32_t index = 0;; ++index) {
-    ItemResult item = store.enumerate(pool, index);
-    if (item.status != StoreStatus::ok) {
-      EXPECT_EQ(item.status, StoreStatus::end_of_items);
-      return items;
-    }
-    items.emplace_back(std::move(item.key), std::move(item.value));
-  }
-}
-
-std::optional<std::string> value_of(const Items& items, const std::string& key) {
-  for (const auto& [k, v] : items) {
-    if (k == key) {
-      return v;
-    }
-  }
-  return std::nullopt;
 }
 
 // The raw file right after the kill, as an unlocked reader sees it.
@@ -206,7 +186,7 @@ TEST(PoolKill, KillNineAtRandomInstantsNeverBreaksAFileOrLosesAnAcknowledgedChan
 
     auto store = testing::open_store(dir.path());
     for (const wire::KvpPool pool : {wire::KvpPool::external, wire::KvpPool::guest}) {
-      const Items recovered = listed(*store, pool);
+      const Items recovered = list_items(*store, pool);
       if (recovered != model[pool]) {
         ASSERT_EQ(recovered, with_in_flight[pool]) << where;
         model[pool] = recovered;
@@ -227,7 +207,7 @@ TEST(PoolKill, KillNineAtRandomInstantsNeverBreaksAFileOrLosesAnAcknowledgedChan
   ::testing::Test::RecordProperty("acknowledged_changes", std::to_string(acknowledged_total));
   ::testing::Test::RecordProperty("kills_after_an_unacknowledged_change",
                                   std::to_string(in_flight_applied));
-  EXPECT_EQ(listed(*testing::open_store(dir.path()), wire::KvpPool::guest),
+  EXPECT_EQ(list_items(*testing::open_store(dir.path()), wire::KvpPool::guest),
             model[wire::KvpPool::guest]);
 }
 

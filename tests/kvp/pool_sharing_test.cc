@@ -27,14 +27,10 @@ using wire::KvpPool;
 
 std::vector<std::string> enumerate_keys(PoolStore& store, KvpPool pool) {
   std::vector<std::string> keys;
-  for (uint32_t index = 0;; ++index) {
-    const ItemResult item = store.enumerate(pool, index);
-    if (item.status != StoreStatus::ok) {
-      EXPECT_EQ(item.status, StoreStatus::end_of_items);
-      return keys;
-    }
-    keys.push_back(item.key);
+  for (const auto& item : testing::list_items(store, pool)) {
+    keys.push_back(item.first);
   }
+  return keys;
 }
 
 // Records another program could leave that no reader can use.

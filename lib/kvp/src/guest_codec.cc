@@ -11,6 +11,7 @@ namespace uvmbus::kvp {
 namespace {
 
 using detail::bytes_of;
+using detail::ip_fields;
 using detail::load_message;
 using detail::writable_bytes_of;
 
@@ -102,18 +103,23 @@ DecodeResult decode_enumerate(std::span<const std::byte> body, DecodeResult resu
 
 // GET_IP_INFO uses only the adapter id and the address family (as Linux);
 // SET_IP_INFO uses every field.
-template <class Message, class Info>
-DecodeResult decode_ip_info(const Message& message, const Info& info, DecodeResult result) {
+template <class Message>
+DecodeResult decode_ip_request(std::span<const std::byte> body, DecodeResult result) {
+  const auto message = load_message<Message>(body);
+  if (!message) {
+    return refuse(KvpError::truncated);
+  }
+  const auto& fields = ip_fields(*message);
   if (result.request.operation == wire::KvpOperation::get_ip_info) {
-    TextResult adapter = utf16le_field_to_utf8(bytes_of(info.adapter_id), kMaxValueUtf8);
+    TextResult adapter = utf16le_field_to_utf8(bytes_of(fields.adapter_id), kMaxValueUtf8);
     if (adapter.error != TextError::none) {
       return refuse(KvpError::bad_ip_info, adapter.error, IpInfoError::bad_adapter_id);
     }
     result.request.ip_info.adapter_id = std::move(adapter.text);
-    result.request.ip_info.address_family = info.address_family;
+    result.request.ip_info.address_family = fields.address_family;
     return result;
   }
-  IpInfoResult parsed = read_ip_info(message);
+  IpInfoResult parsed = read_ip_info(fields);
   if (parsed.error != IpInfoError::none) {
     return refuse(KvpError::bad_ip_info, parsed.text_error, parsed.error);
   }
@@ -121,20 +127,18 @@ DecodeResult decode_ip_info(const Message& message, const Info& info, DecodeResu
   return result;
 }
 
-DecodeResult decode_ip_request(std::span<const std::byte> body, wire::IcVersion version,
-                               DecodeResult result) {
-  if (uses_binary_ip_info(version)) {
-    const auto message = load_message<wire::KvpIpInfoBinaryMessage>(body);
-    if (!message) {
-      return refuse(KvpError::truncated);
-    }
-    return decode_ip_info(message->info, message->info, std::move(result));
-  }
-  const auto message = load_message<wire::KvpIpInfoStringMessage>(body);
+template <class Message>
+ReplyResult write_ip_reply(std::span<std::byte> body, const IpInfo& info) {
+  auto message = load_message<Message>(body);
   if (!message) {
-    return refuse(KvpError::truncated);
+    return {KvpError::truncated, IpInfoError::none, false};
   }
-  return decode_ip_info(*message, *message, std::move(result));
+  if (const IpInfoError error = write_ip_info(info, ip_fields(*message));
+      error != IpInfoError::none) {
+    return {KvpError::bad_ip_info, error, false};
+  }
+  wire::store(body, 0, *message);
+  return {KvpError::none, IpInfoError::none, false};
 }
 
 }  // namespace
@@ -153,7 +157,9 @@ DecodeResult decode_request(std::span<const std::byte> body, wire::IcVersion kvp
     case wire::KvpOperation::get_ip_info:
     case wire::KvpOperation::set_ip_info:
       // The pool byte of IP-info messages means nothing (OpenVMM sends 1).
-      return decode_ip_request(body, kvp_version, std::move(result));
+      return uses_binary_ip_info(kvp_version)
+                 ? decode_ip_request<wire::KvpIpInfoBinaryMessage>(body, std::move(result))
+                 : decode_ip_request<wire::KvpIpInfoStringMessage>(body, std::move(result));
     default:
       break;
   }
@@ -215,30 +221,9 @@ ReplyResult write_enumerate_reply(std::span<std::byte> body, std::string_view ke
 
 ReplyResult write_ip_info_reply(std::span<std::byte> body, wire::IcVersion kvp_version,
                                 const IpInfo& info) {
-  IpInfoError error = IpInfoError::none;
-  if (uses_binary_ip_info(kvp_version)) {
-    auto message = load_message<wire::KvpIpInfoBinaryMessage>(body);
-    if (!message) {
-      return {KvpError::truncated, IpInfoError::none, false};
-    }
-    error = write_ip_info(info, message->info);
-    if (error == IpInfoError::none) {
-      wire::store(body, 0, *message);
-    }
-  } else {
-    auto message = load_message<wire::KvpIpInfoStringMessage>(body);
-    if (!message) {
-      return {KvpError::truncated, IpInfoError::none, false};
-    }
-    error = write_ip_info(info, *message);
-    if (error == IpInfoError::none) {
-      wire::store(body, 0, *message);
-    }
-  }
-  if (error != IpInfoError::none) {
-    return {KvpError::bad_ip_info, error, false};
-  }
-  return {KvpError::none, IpInfoError::none, false};
+  return uses_binary_ip_info(kvp_version)
+             ? write_ip_reply<wire::KvpIpInfoBinaryMessage>(body, info)
+             : write_ip_reply<wire::KvpIpInfoStringMessage>(body, info);
 }
 
 }  // namespace uvmbus::kvp

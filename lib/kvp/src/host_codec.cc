@@ -13,6 +13,7 @@ namespace uvmbus::kvp {
 namespace {
 
 using detail::bytes_of;
+using detail::ip_fields;
 using detail::load_message;
 using detail::writable_bytes_of;
 
@@ -68,6 +69,31 @@ ItemReply read_value(const wire::KvpValue& item) {
     return refuse(KvpError::bad_value, value.error);
   }
   return {KvpError::none, TextError::none, {}, std::move(value.text)};
+}
+
+template <class Message>
+RequestSize write_ip_request(std::span<std::byte> out, wire::KvpOperation operation,
+                             const IpInfo& info) {
+  Message message{};
+  // OpenVMM sends pool 1 (guest) with IP-info requests.
+  message.header = header_for(operation, wire::KvpPool::guest);
+  if (write_ip_info(info, ip_fields(message)) != IpInfoError::none) {
+    return {KvpError::bad_value, 0};
+  }
+  return finish(out, wire::kKvpIpMessageSize, message);
+}
+
+template <class Message>
+IpInfoReply read_ip_reply(std::span<const std::byte> body) {
+  const auto message = load_message<Message>(body);
+  if (!message) {
+    return {KvpError::truncated, IpInfoError::none, TextError::none, {}};
+  }
+  IpInfoResult parsed = read_ip_info(ip_fields(*message));
+  if (parsed.error != IpInfoError::none) {
+    return {KvpError::bad_ip_info, parsed.error, parsed.text_error, {}};
+  }
+  return {KvpError::none, IpInfoError::none, TextError::none, std::move(parsed.info)};
 }
 
 }  // namespace
@@ -146,22 +172,9 @@ RequestSize write_ip_info_request(std::span<std::byte> out, wire::KvpOperation o
   if (operation == wire::KvpOperation::set_ip_info) {
     sent = info;
   }
-  // OpenVMM sends pool 1 (guest) with IP-info requests.
-  const wire::KvpHeader header = header_for(operation, wire::KvpPool::guest);
-  if (uses_binary_ip_info(kvp_version)) {
-    wire::KvpIpInfoBinaryMessage message{};
-    message.header = header;
-    if (write_ip_info(sent, message.info) != IpInfoError::none) {
-      return {KvpError::bad_value, 0};
-    }
-    return finish(out, wire::kKvpIpMessageSize, message);
-  }
-  wire::KvpIpInfoStringMessage message{};
-  message.header = header;
-  if (write_ip_info(sent, message) != IpInfoError::none) {
-    return {KvpError::bad_value, 0};
-  }
-  return finish(out, wire::kKvpIpMessageSize, message);
+  return uses_binary_ip_info(kvp_version)
+             ? write_ip_request<wire::KvpIpInfoBinaryMessage>(out, operation, sent)
+             : write_ip_request<wire::KvpIpInfoStringMessage>(out, operation, sent);
 }
 
 ItemReply read_enumerate_reply(std::span<const std::byte> body) {
@@ -188,24 +201,8 @@ ItemReply read_get_reply(std::span<const std::byte> body) {
 }
 
 IpInfoReply read_ip_info_reply(std::span<const std::byte> body, wire::IcVersion kvp_version) {
-  IpInfoResult parsed{};
-  if (uses_binary_ip_info(kvp_version)) {
-    const auto message = load_message<wire::KvpIpInfoBinaryMessage>(body);
-    if (!message) {
-      return {KvpError::truncated, IpInfoError::none, TextError::none, {}};
-    }
-    parsed = read_ip_info(message->info);
-  } else {
-    const auto message = load_message<wire::KvpIpInfoStringMessage>(body);
-    if (!message) {
-      return {KvpError::truncated, IpInfoError::none, TextError::none, {}};
-    }
-    parsed = read_ip_info(*message);
-  }
-  if (parsed.error != IpInfoError::none) {
-    return {KvpError::bad_ip_info, parsed.error, parsed.text_error, {}};
-  }
-  return {KvpError::none, IpInfoError::none, TextError::none, std::move(parsed.info)};
+  return uses_binary_ip_info(kvp_version) ? read_ip_reply<wire::KvpIpInfoBinaryMessage>(body)
+                                          : read_ip_reply<wire::KvpIpInfoStringMessage>(body);
 }
 
 }  // namespace uvmbus::kvp

@@ -209,6 +209,32 @@ void copy_in(const std::vector<Address>& from, uint8_t (&to)[Capacity][N]) {
   }
 }
 
+// The fields both forms share: adapter id, address family, DHCP.
+template <class Message>
+IpInfoResult read_common(const Message& message) {
+  TextResult adapter = utf16le_field_to_utf8(bytes_of(message.adapter_id), kMaxListUtf8);
+  if (adapter.error != TextError::none) {
+    return {IpInfoError::bad_adapter_id, adapter.error, {}};
+  }
+  IpInfoResult result{IpInfoError::none, TextError::none, {}};
+  result.info.adapter_id = std::move(adapter.text);
+  result.info.address_family = message.address_family;
+  result.info.dhcp_enabled = message.dhcp_enabled != 0;
+  return result;
+}
+
+template <class Message>
+IpInfoError write_common(const IpInfo& info, Message& message) {
+  const Utf16Result adapter =
+      utf8_to_utf16le(info.adapter_id, writable_bytes_of(message.adapter_id), Overflow::reject);
+  if (adapter.error != TextError::none) {
+    return IpInfoError::bad_adapter_id;
+  }
+  message.address_family = info.address_family;
+  message.dhcp_enabled = info.dhcp_enabled ? 1 : 0;
+  return IpInfoError::none;
+}
+
 }  // namespace
 
 const char* to_string(IpInfoError error) noexcept {
@@ -225,15 +251,10 @@ const char* to_string(IpInfoError error) noexcept {
 }
 
 IpInfoResult read_ip_info(const wire::KvpIpInfoStringMessage& message) {
-  IpInfoResult result{IpInfoError::none, TextError::none, {}};
-  TextResult adapter = utf16le_field_to_utf8(
-      bytes_of(message.adapter_id), kMaxListUtf8);
-  if (adapter.error != TextError::none) {
-    return {IpInfoError::bad_adapter_id, adapter.error, {}};
+  IpInfoResult result = read_common(message);
+  if (result.error != IpInfoError::none) {
+    return result;
   }
-  result.info.adapter_id = std::move(adapter.text);
-  result.info.address_family = message.address_family;
-  result.info.dhcp_enabled = message.dhcp_enabled != 0;
 
   const ListText addresses = read_list(message.ip_addresses);
   const ListText subnets = read_list(message.subnets);
@@ -260,14 +281,9 @@ IpInfoResult read_ip_info(const wire::KvpIpInfoStringMessage& message) {
 }
 
 IpInfoError write_ip_info(const IpInfo& info, wire::KvpIpInfoStringMessage& message) {
-  const Utf16Result adapter = utf8_to_utf16le(
-      info.adapter_id, writable_bytes_of(message.adapter_id),
-      Overflow::reject);
-  if (adapter.error != TextError::none) {
-    return IpInfoError::bad_adapter_id;
+  if (const IpInfoError error = write_common(info, message); error != IpInfoError::none) {
+    return error;
   }
-  message.address_family = info.address_family;
-  message.dhcp_enabled = info.dhcp_enabled ? 1 : 0;
   const std::string addresses = join(info.ipv4, info.ipv6, [](const auto& entry) {
     return format_address(entry.address);
   });
@@ -304,16 +320,11 @@ IpInfoResult read_ip_info(const wire::KvpIpInfoBinary& message) {
       message.ipv6_dns_server_count > wire::kKvpMaxDnsServers) {
     return {IpInfoError::too_many_entries, TextError::none, {}};
   }
-  IpInfoResult result{IpInfoError::none, TextError::none, {}};
-  TextResult adapter = utf16le_field_to_utf8(
-      bytes_of(message.adapter_id), kMaxListUtf8);
-  if (adapter.error != TextError::none) {
-    return {IpInfoError::bad_adapter_id, adapter.error, {}};
+  IpInfoResult result = read_common(message);
+  if (result.error != IpInfoError::none) {
+    return result;
   }
   IpInfo& info = result.info;
-  info.adapter_id = std::move(adapter.text);
-  info.address_family = message.address_family;
-  info.dhcp_enabled = message.dhcp_enabled != 0;
   const uint32_t ipv4_count = message.ipv4_address_count;
   for (uint32_t i = 0; i < ipv4_count; ++i) {
     Ipv4Entry entry;
@@ -348,14 +359,9 @@ IpInfoError write_ip_info(const IpInfo& info, wire::KvpIpInfoBinary& message) {
     return IpInfoError::too_many_entries;
   }
   message = {};
-  const Utf16Result adapter = utf8_to_utf16le(
-      info.adapter_id, writable_bytes_of(message.adapter_id),
-      Overflow::reject);
-  if (adapter.error != TextError::none) {
-    return IpInfoError::bad_adapter_id;
+  if (const IpInfoError error = write_common(info, message); error != IpInfoError::none) {
+    return error;
   }
-  message.address_family = info.address_family;
-  message.dhcp_enabled = info.dhcp_enabled ? 1 : 0;
   message.ipv4_address_count = static_cast<uint32_t>(info.ipv4.size());
   message.ipv6_address_count = static_cast<uint32_t>(info.ipv6.size());
   message.ipv4_gateway_count = static_cast<uint32_t>(info.ipv4_gateways.size());

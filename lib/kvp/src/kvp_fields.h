@@ -32,4 +32,20 @@ std::span<std::byte> writable_bytes_of(Byte (&field)[N]) {
   return std::as_writable_bytes(std::span(field));
 }
 
+// The IP-info fields of either form: the binary body inside its message, or
+// the string message itself.
+inline wire::KvpIpInfoBinary& ip_fields(wire::KvpIpInfoBinaryMessage& message) {
+  return message.info;
+}
+inline const wire::KvpIpInfoBinary& ip_fields(const wire::KvpIpInfoBinaryMessage& message) {
+  return message.info;
+}
+inline wire::KvpIpInfoStringMessage& ip_fields(wire::KvpIpInfoStringMessage& message) {
+  return message;
+}
+inline const wire::KvpIpInfoStringMessage& ip_fields(
+    const wire::KvpIpInfoStringMessage& message) {
+  return message;
+}
+
 }  // namespace uvmbus::kvp::detail
