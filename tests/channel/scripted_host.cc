@@ -19,7 +19,8 @@ namespace {
 
 using wire::ChannelMessageType;
 
-constexpr uint32_t kGpadlFailure = 0x8000FFFF;
+// The failure status OpenVMM puts in GpadlCreated and OpenChannelResult.
+constexpr uint32_t kHostFailure = 0x8000FFFF;
 
 bool version_listed(wire::VmbusVersion version) {
   for (const wire::VmbusVersion known : kDefaultVmbusVersions) {
@@ -372,7 +373,7 @@ void ScriptedHost::finish_gpadl(uint32_t handle, Gpadl& gpadl) {
   auto reply = wire::make_channel_message<wire::GpadlCreated>();
   reply.child_relid = gpadl.relid;
   reply.gpadl = handle;
-  reply.creation_status = valid ? 0 : kGpadlFailure;
+  reply.creation_status = valid ? 0 : kHostFailure;
   if (valid) {
     gpadl.complete = true;
     ++counters_.gpadls_created;
@@ -393,7 +394,7 @@ void ScriptedHost::on_open(const wire::OpenChannel& message) {
   auto reply = wire::make_channel_message<wire::OpenChannelResult>();
   reply.child_relid = message.child_relid;
   reply.openid = message.openid;
-  reply.status = config_.open_status != 0 ? config_.open_status : kGpadlFailure;
+  reply.status = config_.open_status != 0 ? config_.open_status : kHostFailure;
   const auto gpadl = gpadls_.find(message.ringbuffer_gpadlhandle);
   std::shared_ptr<HostChannelLink> link = transport_.channel_link(message.child_relid);
   const uint32_t offset = message.downstream_ringbuffer_pageoffset;
