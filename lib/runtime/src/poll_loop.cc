@@ -55,9 +55,12 @@ void Worker::run() noexcept {
     } else if (set->can_sleep && now - last_work >= idle_threshold_cycles_) {
       const uint64_t sleep_start = read_cycles();
       totals.idle_cycles += sleep_start - round_start;
-      sleep(*set, totals);
-      round_start = last_work = read_cycles();
-      totals.asleep_cycles += round_start - sleep_start;
+      round_start = sleep_start;
+      if (try_sleep(*set, totals)) {
+        // Awake: spin for a whole threshold again before the next sleep.
+        round_start = last_work = read_cycles();
+        totals.asleep_cycles += round_start - sleep_start;
+      }
     }
     stats_.publish(totals);
   }
@@ -73,7 +76,7 @@ const detail::PollSet* Worker::adopt(const detail::PollSet* set) noexcept {
   return set;
 }
 
-void Worker::sleep(const detail::PollSet& set, WorkerStats& totals) noexcept {
+bool Worker::try_sleep(const detail::PollSet& set, WorkerStats& totals) noexcept {
   const std::size_t count = set.pollables.size();
   for (std::size_t entered = 0; entered < count; ++entered) {
     if (!set.pollables[entered]->try_enter_interrupt_mode()) {
@@ -83,7 +86,7 @@ void Worker::sleep(const detail::PollSet& set, WorkerStats& totals) noexcept {
         set.pollables[i]->exit_interrupt_mode();
       }
       ++totals.refused_sleeps;
-      return;
+      return false;
     }
   }
 
@@ -105,6 +108,7 @@ void Worker::sleep(const detail::PollSet& set, WorkerStats& totals) noexcept {
   if (peer_signalled) {
     ++totals.wakeups;
   }
+  return true;
 }
 
 }  // namespace uvmbus::runtime

@@ -109,7 +109,9 @@ class Worker {
   // Poll loop (poll_loop.cc), on the worker thread only.
   void run() noexcept;
   const detail::PollSet* adopt(const detail::PollSet* set) noexcept;
-  void sleep(const detail::PollSet& set, WorkerStats& totals) noexcept;
+  // Enters interrupt mode on the whole set and blocks until a wake fd or the
+  // kick fd is readable; false (without blocking) if a pollable refused.
+  bool try_sleep(const detail::PollSet& set, WorkerStats& totals) noexcept;
 
   // Fixed at start.
   const WorkerConfig config_;
