@@ -85,8 +85,10 @@ TEST(DecodeRequest, RefusesUnknownValueTypesAndNumbersOfTheWrongSize) {
     EXPECT_EQ(decoded.error, KvpError::bad_value_type) << type;
     EXPECT_EQ(status_for(decoded.error), wire::HvStatus::invalid_arg);
   }
-  for (const auto& [type, size] : {std::pair{4u, 8u}, std::pair{4u, 0u}, std::pair{11u, 4u},
-                                   std::pair{8u, 9u}}) {
+  for (const auto& type_and_size : {std::pair{4u, 8u}, std::pair{4u, 0u}, std::pair{11u, 4u},
+                                    std::pair{8u, 9u}}) {
+    const uint32_t type = type_and_size.first;
+    const uint32_t size = type_and_size.second;
     const auto body = edited(set_request(KvpPool::external, "k", "v"), [&](wire::KvpValue& v) {
       v.value_type = type;
       v.value_size = size;

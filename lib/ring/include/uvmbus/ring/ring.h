@@ -15,6 +15,11 @@
 //   reader: signal iff the peer advertised the pending-send feature, it is
 //           waiting for `pending_send_sz` bytes, and this batch moved free
 //           space from "not enough" to "enough".
+// Sleeping. A reader goes to sleep only after commit() and then
+// unmask_interrupts() returning false, whether or not it ever masked: the
+// writer decides "no signal" when the reader had not yet published that it
+// caught up, and the unmask re-check (ordered after the read_index store) is
+// what sees a packet published in that window.
 //
 // The peer is untrusted. Every index read from the header is loaded once,
 // checked (8-byte alignment, inside the data area, consistent with what this
@@ -254,7 +259,8 @@ class alignas(kCacheAlign) RingReader {
 
   // Interrupt mask on this ring (spec §10.4). Poll mode keeps it set.
   // unmask_interrupts() clears it, then re-checks: if data raced in it
-  // returns true and the caller must keep polling (it may mask again).
+  // returns true and the caller must keep polling (it may mask again). Every
+  // reader calls it after its last commit() before sleeping (see "Sleeping").
   void mask_interrupts() noexcept;
   [[nodiscard]] bool unmask_interrupts() noexcept;
 
