@@ -439,9 +439,10 @@ void ScriptedHost::service_channel(uint32_t relid, HostChannel& channel) {
   // reads its inbound ring eventually finds its outbound ring full.
   constexpr std::size_t kMaxBacklog = 256;
   flush_backlog(channel);
-  // Drain, publish, then look again: a packet the guest published before it
-  // could see our read index came without a doorbell, so it must be seen
-  // now, before the host sleeps (the reader's half of the signal rule).
+  // Drain, publish, then look again with unmask_interrupts() (this host
+  // never masks; the call is the ordered re-check): a packet the guest
+  // published before it could see our read index came without a doorbell,
+  // so it must be seen now, before the host sleeps.
   do {
     while (channel.backlog.size() < kMaxBacklog) {
       ring::InPacket packet;
@@ -459,7 +460,7 @@ void ScriptedHost::service_channel(uint32_t relid, HostChannel& channel) {
       channel.link->signal_guest();
     }
     flush_backlog(channel);
-  } while (channel.backlog.size() < kMaxBacklog && channel.reader.has_data());
+  } while (channel.backlog.size() < kMaxBacklog && channel.reader.unmask_interrupts());
   // Ask the guest to tell us when the first waiting reply fits; if it fits
   // already (the guest read meanwhile), write and ask again.
   while (!channel.backlog.empty()) {
