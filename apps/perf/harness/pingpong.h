@@ -12,8 +12,8 @@
 #include <stdexcept>
 #include <vector>
 
-#include "harness/idle_wait.h"
 #include "harness/doorbell.h"
+#include "harness/idle_wait.h"
 #include "harness/pinned_pair.h"
 #include "harness/queue.h"
 #include "harness/record.h"

@@ -11,8 +11,8 @@
 #include <cstdint>
 #include <stdexcept>
 
-#include "harness/idle_wait.h"
 #include "harness/doorbell.h"
+#include "harness/idle_wait.h"
 #include "harness/pinned_pair.h"
 #include "harness/queue.h"
 #include "harness/record.h"

@@ -2,10 +2,10 @@
 // ring in private memory. The producer numbers a burst of staged payloads
 // first, then writes each packet gathered from one iovec (as rte_ring's burst
 // copies from its staging array); the consumer reads in place or copies each
-// packet out first (the hardened mode for an untrusted peer). Batched, a whole send() or receive() is one
-// commit; unbatched, every packet is its own commit on both sides (one index
-// publish and one signal decision per packet, as the Linux and DPDK VMBus
-// drivers do).
+// packet out first (the hardened mode for an untrusted peer). Batched, a
+// whole send() or receive() is one commit; unbatched, every packet is its own
+// commit on both sides (one index publish and one signal decision per packet,
+// as the Linux and DPDK VMBus drivers do).
 #pragma once
 
 #include <sys/uio.h>
