@@ -153,6 +153,24 @@ TEST(ShortRun, PrintsOneRecordPerCaseWithEveryField) {
   EXPECT_TRUE(impls.contains("rte_ring") || run.err.find("rte_ring skipped") != std::string::npos);
 }
 
+// One 4 KiB packet fills an 8 KiB ring: in interrupt mode the producer
+// sleeps on every packet until the reader's space signal, and the reader
+// sleeps until the producer's data signal.
+TEST(ShortRun, FullRingInInterruptModeSignalsBothWays) {
+  const PerfRun run = run_perf("ring --mode stream --consumer interrupt --impl uvmbus --payload 4096 "
+                               "--ring-size 8K --batch 1 --duration 0.2 --json");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const auto records = nlohmann::json::parse(run.out, nullptr, /*allow_exceptions=*/false);
+  ASSERT_TRUE(records.is_array()) << run.out;
+  ASSERT_EQ(records.size(), 2U) << run.out;  // copy and in-place readers
+  for (const auto& record : records) {
+    SCOPED_TRACE(record.dump());
+    EXPECT_TRUE(positive_finite(record["mpps"]));
+    EXPECT_GT(record["signals_per_pkt"].get<double>(), 0);
+    EXPECT_LE(record["signals_per_pkt"].get<double>(), 2) << "at most one signal each way per packet";
+  }
+}
+
 TEST(ShortRun, TableEndsWithTheTargetChecks) {
   const PerfRun run = run_perf("ring --duration 0.05 --impl uvmbus,uvmbus-unbatched,cacheline --reader copy "
                            "--consumer poll");
