@@ -13,6 +13,9 @@ class EventFd {
  public:
   // A new eventfd (non-blocking, close-on-exec); the error is errno.
   static Expected<EventFd, int> create() noexcept;
+  // Takes ownership of `fd`, which the caller has checked is a non-blocking
+  // eventfd (e.g. one received from a peer).
+  static EventFd adopt(int fd) noexcept { return EventFd(fd); }
 
   EventFd(EventFd&& other) noexcept;
   EventFd& operator=(EventFd&& other) noexcept;
