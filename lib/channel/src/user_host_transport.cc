@@ -33,10 +33,11 @@ bool nonblocking_eventfd(int fd) noexcept {
   if (flags < 0 || (flags & O_NONBLOCK) == 0) {
     return false;
   }
-  std::array<char, 32> target{};
+  constexpr std::string_view kEventFdTarget = "anon_inode:[eventfd]";
+  std::array<char, 64> target{};
   const std::string link = "/proc/self/fd/" + std::to_string(fd);
   const ssize_t length = readlink(link.c_str(), target.data(), target.size());
-  return length == 18 && std::string_view(target.data(), 18) == "anon_inode:[eventfd]";
+  return length > 0 && std::string_view(target.data(), static_cast<std::size_t>(length)) == kEventFdTarget;
 }
 
 bool overlaps(uint64_t gpa, uint64_t bytes, uint64_t other, uint64_t other_bytes) noexcept {
@@ -93,11 +94,10 @@ ControlReceive UserHostTransport::receive_control(std::span<std::byte> buffer) n
       fail(ProtocolError::peer_closed);
       return {TransportStatus::closed, 0};
     }
-    const std::span<const std::byte> bytes = std::span(datagram).first(received.size);
-    const Expected<user::Frame, ProtocolError> frame =
-        received.truncated ? Expected<user::Frame, ProtocolError>(Unexpected(ProtocolError::oversized_frame))
-        : received.fds_dropped ? Expected<user::Frame, ProtocolError>(Unexpected(ProtocolError::wrong_fd_count))
-                               : user::parse_frame(bytes, received.fd_count);
+    const Expected<user::Frame, ProtocolError> frame = user::parse_received(received, datagram);
+    if (!frame && frame.error() == ProtocolError::oversized_control) {
+      return {TransportStatus::oversized, 0};
+    }
     if (!frame) {
       fail(frame.error());
       return {TransportStatus::closed, 0};

@@ -155,16 +155,12 @@ std::optional<AcceptResult> UserListener::advance_handshake(std::size_t index) {
     case user::ReceiveStatus::failed: return refuse(index, ProtocolError::system, received.sys_errno);
     case user::ReceiveStatus::datagram: break;
   }
-  if (received.truncated) {
-    return refuse(index, ProtocolError::oversized_frame);
-  }
-  if (received.fds_dropped) {
-    return refuse(index, ProtocolError::wrong_fd_count);
-  }
-  const Expected<user::Frame, ProtocolError> frame =
-      user::parse_frame(std::span(datagram).first(received.size), received.fd_count);
+  const Expected<user::Frame, ProtocolError> frame = user::parse_received(received, datagram);
   if (!frame) {
-    return refuse(index, frame.error());
+    // An oversized control message is still a control message: not a hello.
+    return refuse(index, frame.error() == ProtocolError::oversized_control
+                             ? ProtocolError::unexpected_type
+                             : frame.error());
   }
   if (frame->type != FrameType::hello) {
     return refuse(index, ProtocolError::unexpected_type);

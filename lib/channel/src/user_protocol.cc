@@ -56,6 +56,7 @@ const char* to_string(ProtocolError error) noexcept {
     case ProtocolError::too_many_pending: return "too many unfinished handshakes";
     case ProtocolError::peer_closed: return "peer closed the connection";
     case ProtocolError::system: return "system call failed";
+    case ProtocolError::oversized_control: return "control message over 240 bytes";
   }
   return "unknown error code";
 }

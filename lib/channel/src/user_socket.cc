@@ -160,6 +160,25 @@ ReceivedDatagram receive_datagram(int socket, std::span<std::byte> buffer) noexc
   return received;
 }
 
+Expected<Frame, ProtocolError> parse_received(const ReceivedDatagram& received,
+                                              std::span<const std::byte> buffer) noexcept {
+  const std::span<const std::byte> bytes = buffer.first(std::min(received.size, buffer.size()));
+  const auto header = payload_as<FrameHeader>(bytes);
+  const bool too_long = received.truncated || bytes.size() > kMaxFrameBytes;
+  if (too_long && bytes.size() >= sizeof(FrameHeader) &&
+      header.type == static_cast<uint16_t>(FrameType::control) && header.fd_count == 0 &&
+      received.fd_count == 0 && !received.fds_dropped) {
+    return Unexpected(ProtocolError::oversized_control);
+  }
+  if (too_long) {
+    return Unexpected(ProtocolError::oversized_frame);
+  }
+  if (received.fds_dropped) {
+    return Unexpected(ProtocolError::wrong_fd_count);
+  }
+  return parse_frame(bytes, received.fd_count);
+}
+
 bool wait_readable(int socket, std::chrono::milliseconds timeout) noexcept {
   return wait_for(socket, POLLIN, timeout);
 }

@@ -73,6 +73,14 @@ struct ReceivedDatagram {
 // Receives one datagram without blocking. EOF and ECONNRESET are closed.
 ReceivedDatagram receive_datagram(int socket, std::span<std::byte> buffer) noexcept;
 
+// Validates a received datagram (status datagram) whose bytes are in
+// `buffer`: parse_frame(), plus oversized_frame for a datagram cut short by
+// the buffer, wrong_fd_count when descriptors were discarded, and
+// oversized_control for a control frame that is only too long (the caller
+// drops it and carries on, as a SynIC would never deliver it).
+Expected<Frame, ProtocolError> parse_received(const ReceivedDatagram& received,
+                                              std::span<const std::byte> buffer) noexcept;
+
 // Waits up to `timeout` for `socket` to become readable; false on timeout.
 bool wait_readable(int socket, std::chrono::milliseconds timeout) noexcept;
 

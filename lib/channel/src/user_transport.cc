@@ -83,11 +83,7 @@ Expected<uint16_t, UserError> await_welcome(int socket, std::chrono::millisecond
   if (received.status != user::ReceiveStatus::datagram) {
     return failure(ProtocolError::system, received.sys_errno);
   }
-  if (received.truncated || received.fds_dropped) {
-    return failure(ProtocolError::oversized_frame);
-  }
-  const Expected<user::Frame, ProtocolError> frame =
-      user::parse_frame(std::span(buffer).first(received.size), received.fd_count);
+  const Expected<user::Frame, ProtocolError> frame = user::parse_received(received, buffer);
   if (!frame) {
     return failure(frame.error());
   }
@@ -182,18 +178,10 @@ ControlReceive UserTransport::receive_control(std::span<std::byte> buffer) noexc
     case user::ReceiveStatus::failed: return {TransportStatus::failed, 0};
     case user::ReceiveStatus::datagram: break;
   }
-  const std::span<const std::byte> bytes = std::span(datagram).first(received.size);
-  const auto header = user::payload_as<user::FrameHeader>(bytes);
-  const bool control_type = received.size >= sizeof(user::FrameHeader) &&
-                            header.type == static_cast<uint16_t>(FrameType::control);
-  if (control_type && received.fd_count == 0 && !received.fds_dropped &&
-      (received.truncated || header.length > wire::kMaxChannelMessageSize)) {
-    return {TransportStatus::oversized, 0};  // dropped, as a SynIC would never deliver it
+  const Expected<user::Frame, ProtocolError> frame = user::parse_received(received, datagram);
+  if (!frame && frame.error() == ProtocolError::oversized_control) {
+    return {TransportStatus::oversized, 0};
   }
-  const Expected<user::Frame, ProtocolError> frame =
-      received.truncated || received.fds_dropped
-          ? Expected<user::Frame, ProtocolError>(Unexpected(ProtocolError::oversized_frame))
-          : user::parse_frame(bytes, received.fd_count);
   if (!frame) {
     end({frame.error(), 0});
     return {TransportStatus::closed, 0};

@@ -116,6 +116,7 @@ enum class ProtocolError : uint32_t {
   // Local causes, never sent: reported by the end that saw them.
   peer_closed = 100,        // EOF or reset without an error frame
   system = 101,             // a system call failed (see the errno)
+  oversized_control = 102,  // a control message over 240 bytes: dropped, not fatal
 };
 
 const char* to_string(ProtocolError error) noexcept;
