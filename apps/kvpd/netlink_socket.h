@@ -1,0 +1,47 @@
+// A NETLINK_ROUTE socket: sends the requests netlink_message.h builds and
+// feeds the replies to its parser. Blocking, with a receive timeout, for
+// kvpd's rare IP-info requests (never on a poll loop's fast path).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "netlink_message.h"
+
+namespace uvmbus::kvpd {
+
+// Links, addresses and routes of the network namespace, as one read.
+struct NetworkSnapshot {
+  std::vector<NetLink> links;
+  std::vector<NetAddress> addresses;
+  std::vector<NetRoute> routes;
+};
+
+class NetlinkSocket {
+ public:
+  // Opens and binds a socket; errno (positive) on failure.
+  static int open(std::unique_ptr<NetlinkSocket>& out);
+  ~NetlinkSocket();
+  NetlinkSocket(const NetlinkSocket&) = delete;
+  NetlinkSocket& operator=(const NetlinkSocket&) = delete;
+
+  // Runs a dump request and adds its replies to `dump`; 0 or a positive errno
+  // (EBADMSG for replies the parser refused).
+  int dump(uint16_t type, uint8_t family, NetlinkDump& dump);
+  // Sends a request that asks for an ACK and waits for it: 0 or a positive errno.
+  int request(std::span<const std::byte> message);
+  // RTM_GETLINK + RTM_GETADDR + RTM_GETROUTE for all families.
+  int snapshot(NetworkSnapshot& out);
+
+  uint32_t next_sequence() noexcept { return ++sequence_; }
+
+ private:
+  explicit NetlinkSocket(int fd) noexcept : fd_(fd) {}
+  int receive_until_done(NetlinkDump& dump);
+
+  int fd_;
+  uint32_t sequence_ = 0;
+};
+
+}  // namespace uvmbus::kvpd
