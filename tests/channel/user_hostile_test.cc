@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "loopback_fixture.h"
@@ -378,6 +380,46 @@ TEST_F(UserHostile, DoorbellsMustBeNonBlockingEventfds) {
     send_raw(session.client.get(), frame_of(FrameType::attach_channel, attach, 2), fds);
     expect_partition_ended(session, ProtocolError::bad_doorbell);
   }
+}
+
+// The doorbells' file flags are shared with the guest, which may clear
+// O_NONBLOCK after attaching: the host still never blocks on them.
+TEST_F(UserHostile, ClearingNonBlockOnADoorbellCannotBlockTheHost) {
+  Fd to_host(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  Fd to_guest(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  Session session = handshake();
+  const std::array<int, 2> fds = {to_host.get(), to_guest.get()};
+  send_raw(session.client.get(),
+           frame_of(FrameType::attach_channel, user::ChannelPayload{.relid = 5, .reserved = 0}, 2), fds);
+  std::array<std::byte, wire::kMaxChannelMessageSize> buffer;
+  std::shared_ptr<HostChannelLink> link;
+  for (int i = 0; i < 100 && !link; ++i) {
+    wait_readable(session.partition->control_fd(), milliseconds(10));
+    [[maybe_unused]] const ControlReceive received = session.partition->receive_control(buffer);
+    link = session.partition->channel_link(5);
+  }
+  ASSERT_NE(link, nullptr);
+  ASSERT_EQ(fcntl(to_host.get(), F_SETFL, 0), 0);
+  ASSERT_EQ(fcntl(to_guest.get(), F_SETFL, 0), 0);
+  const uint64_t nearly_full = 0xfffffffffffffffeull;
+  ASSERT_EQ(write(to_guest.get(), &nearly_full, sizeof(nearly_full)), 8);
+  std::atomic<bool> returned{false};
+  std::thread host_side([&] {
+    link->acknowledge_doorbell();  // nothing pending
+    link->signal_guest();          // no room
+    returned = true;
+  });
+  for (int i = 0; i < 100 && !returned; ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_TRUE(returned);
+  if (!returned) {  // release the blocked calls so the test can end
+    const uint64_t one = 1;
+    [[maybe_unused]] const ssize_t rung = write(to_host.get(), &one, sizeof(one));
+    uint64_t drained = 0;
+    [[maybe_unused]] const ssize_t read_back = read(to_guest.get(), &drained, sizeof(drained));
+  }
+  host_side.join();
 }
 
 TEST_F(UserHostile, RelidsMustBeValidAndAttachedOnce) {

@@ -5,10 +5,13 @@
 #include "uvmbus/channel/user_host_transport.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -46,14 +49,37 @@ bool overlaps(uint64_t gpa, uint64_t bytes, uint64_t other, uint64_t other_bytes
 
 }  // namespace
 
+// The doorbells share their open file descriptions with the guest, which
+// can clear O_NONBLOCK on them at any time. So the host never relies on that
+// flag: reads use RWF_NOWAIT, and a write (which could block only on a
+// counter the guest pushed to its maximum) is made only when poll says the
+// eventfd has room.
 class UserHostTransport::Link final : public HostChannelLink {
  public:
   Link(EventFd from_guest, EventFd to_guest) noexcept
       : from_guest_(std::move(from_guest)), to_guest_(std::move(to_guest)) {}
 
-  void signal_guest() noexcept override { to_guest_.signal(); }
+  void signal_guest() noexcept override {
+    pollfd room{.fd = to_guest_.fd(), .events = POLLOUT, .revents = 0};
+    if (poll(&room, 1, 0) == 1 && (room.revents & POLLOUT) != 0) {
+      to_guest_.signal();
+    }
+  }
+
   int doorbell_fd() const noexcept override { return from_guest_.fd(); }
-  void acknowledge_doorbell() noexcept override { from_guest_.drain(); }
+
+  void acknowledge_doorbell() noexcept override {
+    uint64_t count = 0;
+    iovec value{.iov_base = &count, .iov_len = sizeof(count)};
+    // EAGAIN: nothing pending. Kernels without RWF_NOWAIT for eventfds
+    // (EOPNOTSUPP) get a read only when poll says one is pending.
+    if (preadv2(from_guest_.fd(), &value, 1, -1, RWF_NOWAIT) < 0 && errno == EOPNOTSUPP) {
+      pollfd pending{.fd = from_guest_.fd(), .events = POLLIN, .revents = 0};
+      if (poll(&pending, 1, 0) == 1) {
+        from_guest_.drain();
+      }
+    }
+  }
 
  private:
   EventFd from_guest_;  // the guest's HvSignalEvent
