@@ -6,11 +6,15 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <array>
 #include <chrono>
 #include <cstring>
+#include <functional>
+#include <future>
 
 #include "loopback_fixture.h"
 #include "user_fixture.h"
@@ -160,6 +164,97 @@ TEST(UserTransport, RefusedConnectReportsWhy) {
       UserTransport::connect(directory.socket_path(), UserPartition{.vm_id = {}, .name = "bad name"});
   ASSERT_FALSE(unnamed);
   EXPECT_EQ(unnamed.error().code, user::ProtocolError::bad_name);
+}
+
+TEST(UserTransport, GuestLearnsWhyTheHostRefusedItsMemory) {
+  SocketDirectory directory;
+  UserListenerOptions small_host;
+  small_host.max_memory_bytes = 1 << 20;
+  ListenerThread listener(directory.socket_path(), small_host);
+  SocketGuest guest(directory.socket_path(), listener, "greedy", two_device_config());
+  EXPECT_EQ(guest.connect(), ControlError::host_gone);
+  EXPECT_EQ(guest.transport->host_error().code, user::ProtocolError::memory_limit);
+  EXPECT_EQ(describe(guest.transport->host_error()), "memory regions exceed the host's limit");
+}
+
+// A bare socket playing the host's side of the handshake.
+class FakeHost {
+ public:
+  explicit FakeHost(const std::string& path) : listening_(socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) {
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
+    EXPECT_EQ(bind(listening_, reinterpret_cast<const sockaddr*>(&address), sizeof(address)), 0);
+    EXPECT_EQ(listen(listening_, 4), 0);
+  }
+  ~FakeHost() {
+    if (client_ >= 0) close(client_);
+    close(listening_);
+  }
+  // Accepts the guest and reads its hello.
+  void accept_hello() {
+    client_ = accept4(listening_, nullptr, nullptr, SOCK_CLOEXEC);
+    std::array<std::byte, 512> hello;
+    EXPECT_EQ(recv(client_, hello.data(), hello.size(), 0),
+              static_cast<ssize_t>(sizeof(user::FrameHeader) + sizeof(user::HelloPayload)));
+  }
+  void send_frame(user::FrameType type, std::span<const std::byte> payload) {
+    std::vector<std::byte> bytes(sizeof(user::FrameHeader) + payload.size());
+    const user::FrameHeader header{.type = static_cast<uint16_t>(type), .fd_count = 0,
+                                   .length = static_cast<uint32_t>(payload.size())};
+    std::memcpy(bytes.data(), &header, sizeof(header));
+    std::copy(payload.begin(), payload.end(), bytes.begin() + sizeof(header));
+    EXPECT_EQ(send(client_, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
+  }
+
+ private:
+  int listening_;
+  int client_ = -1;
+};
+
+Expected<std::unique_ptr<UserTransport>, UserError> connect_to_fake(const std::string& path, FakeHost& host,
+                                                                     const std::function<void()>& answer) {
+  UserConnectOptions options;
+  options.handshake_timeout = milliseconds(300);
+  auto connecting = std::async(std::launch::async, [&] {
+    return UserTransport::connect(path, UserPartition{.vm_id = test_vm_id(3), .name = "probe"}, options);
+  });
+  host.accept_hello();
+  answer();
+  return connecting.get();
+}
+
+TEST(UserTransport, ConnectReportsTheHostsRefusal) {
+  SocketDirectory directory;
+  FakeHost host(directory.socket_path());
+  const auto refused = connect_to_fake(directory.socket_path(), host, [&] {
+    const user::ErrorPayload refusal{.code = static_cast<uint32_t>(user::ProtocolError::unsupported_version),
+                                     .reserved = 0};
+    host.send_frame(user::FrameType::error, std::as_bytes(std::span(&refusal, 1)));
+  });
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, user::ProtocolError::unsupported_version);
+}
+
+TEST(UserTransport, ConnectRefusesAnIncompatibleHost) {
+  SocketDirectory directory;
+  FakeHost host(directory.socket_path());
+  const auto refused = connect_to_fake(directory.socket_path(), host, [&] {
+    const user::WelcomePayload welcome{.magic = user::kMagic, .version_major = 2, .version_minor = 0};
+    host.send_frame(user::FrameType::welcome, std::as_bytes(std::span(&welcome, 1)));
+  });
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, user::ProtocolError::unsupported_version);
+}
+
+TEST(UserTransport, ConnectToASilentHostTimesOut) {
+  SocketDirectory directory;
+  FakeHost host(directory.socket_path());
+  const auto start = std::chrono::steady_clock::now();
+  const auto silent = connect_to_fake(directory.socket_path(), host, [] {});
+  ASSERT_FALSE(silent);
+  EXPECT_EQ(silent.error().code, user::ProtocolError::handshake_timeout);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
 }
 
 // A child process connects, opens a channel and is killed; the host sees
