@@ -2,7 +2,7 @@
 // host emulator, or a test's scripted host) drives: the guest's control
 // messages in and replies out, the guest's registered memory, and each open
 // channel's doorbells. The loopback transport provides one in-process; the
-// socket transport will provide one per connected guest.
+// `user` socket transport one per connected guest (user_host_transport.h).
 //
 // The guest is untrusted: messages arrive as raw bytes of any length up to
 // the transport's limit, and memory is reachable only through

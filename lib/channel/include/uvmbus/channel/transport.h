@@ -10,8 +10,8 @@
 //   doorbells         per channel, "signal the host" (HvSignalEvent) and an
 //                     fd that becomes readable when the host interrupts us.
 //
-// Implementations: `loopback` (in-process pair, loopback_transport.h) here;
-// `user` (unix socket + memfd + eventfd) next. A real Hyper-V guest reaches
+// Implementations: `loopback` (in-process pair, loopback_transport.h) and
+// `user` (unix socket + memfd + eventfd, user_transport.h). A real Hyper-V guest reaches
 // its devices through uio_hv_generic, where the kernel runs the control
 // protocol itself: that path needs only a ChannelLink and the mapped rings
 // (Channel takes exactly those), not the control half of Transport.
