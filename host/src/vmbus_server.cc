@@ -75,22 +75,29 @@ void VmbusServer::stop() {
   thread_.join();
 }
 
-void VmbusServer::post(std::function<void()> action) {
+bool VmbusServer::post(std::function<void()> action) {
   {
     const std::lock_guard lock(posted_mutex_);
+    if (closed_) {
+      return false;
+    }
     posted_.push_back(std::move(action));
   }
   wake_.signal();
+  return true;
 }
 
-void VmbusServer::run(const std::function<void()>& action) {
+bool VmbusServer::run(const std::function<void()>& action) {
   std::promise<void> done;
   std::future<void> finished = done.get_future();
-  post([&] {
-    action();
-    done.set_value();
-  });
+  if (!post([&] {
+        action();
+        done.set_value();
+      })) {
+    return false;
+  }
   finished.wait();
+  return true;
 }
 
 void VmbusServer::run_posted() {
@@ -108,25 +115,36 @@ void VmbusServer::loop() {
   std::vector<pollfd> fds;
   std::vector<uint32_t> ids;
   while (!stopping_) {
-    fds.assign({pollfd{.fd = wake_.fd(), .events = POLLIN, .revents = 0}});
-    ids.assign({0});
-    for (const auto& [id, entry] : partitions_) {
-      fds.push_back(pollfd{.fd = entry.partition->control_fd(), .events = POLLIN, .revents = 0});
-      ids.push_back(id);
+    serve_round(fds, ids);
+  }
+  // Actions posted before the close still run (their callers wait for them);
+  // none can be posted after it.
+  {
+    const std::lock_guard lock(posted_mutex_);
+    closed_ = true;
+  }
+  run_posted();
+}
+
+void VmbusServer::serve_round(std::vector<pollfd>& fds, std::vector<uint32_t>& ids) {
+  fds.assign({pollfd{.fd = wake_.fd(), .events = POLLIN, .revents = 0}});
+  ids.assign({0});
+  for (const auto& [id, entry] : partitions_) {
+    fds.push_back(pollfd{.fd = entry.partition->control_fd(), .events = POLLIN, .revents = 0});
+    ids.push_back(id);
+  }
+  if (::poll(fds.data(), fds.size(), -1) < 0) {
+    return;  // EINTR
+  }
+  wake_.drain();
+  run_posted();
+  for (std::size_t i = 1; i < fds.size(); ++i) {
+    if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) {
+      continue;
     }
-    if (::poll(fds.data(), fds.size(), -1) < 0) {
-      continue;  // EINTR
-    }
-    wake_.drain();
-    run_posted();
-    for (std::size_t i = 1; i < fds.size(); ++i) {
-      if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) {
-        continue;
-      }
-      const auto found = partitions_.find(ids[i]);
-      if (found != partitions_.end() && !found->second.partition->pump()) {
-        partitions_.erase(found);  // the guest is gone; pump() reclaimed its channels
-      }
+    const auto found = partitions_.find(ids[i]);
+    if (found != partitions_.end() && !found->second.partition->pump()) {
+      partitions_.erase(found);  // the guest is gone; pump() reclaimed its channels
     }
   }
 }
@@ -136,7 +154,7 @@ uint32_t VmbusServer::add_partition(std::unique_ptr<channel::HostTransport> tran
   run([&] {
     id = next_partition_id_++;
     SubchannelPoster post_subchannels = [this, id](uint32_t relid, uint16_t count) {
-      post([this, id, relid, count] {
+      [[maybe_unused]] const bool queued = post([this, id, relid, count] {
         const auto found = partitions_.find(id);
         if (found != partitions_.end()) {
           found->second.partition->offer_subchannels(relid, count);

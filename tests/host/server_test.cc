@@ -377,6 +377,12 @@ TEST_F(ServerTest, StopRescindsEveryOfferAndEndsTheChannels) {
     guest->connection->pump(1ms);
     return channel.ended();
   }));
+  // A stopped server refuses everything without waiting.
+  EXPECT_FALSE(server->add_device(make_echo_device(kHotInstance)));
+  auto pair = channel::make_loopback_pair();
+  ASSERT_TRUE(pair);
+  EXPECT_EQ(server->add_partition(std::move(pair->host), "late"), 0u);
+  EXPECT_TRUE(server->snapshot().partitions.empty());
 }
 
 }  // namespace

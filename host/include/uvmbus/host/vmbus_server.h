@@ -34,6 +34,8 @@
 #include "uvmbus/host/snapshot.h"
 #include "uvmbus/runtime/worker.h"
 
+struct pollfd;
+
 namespace uvmbus::host {
 
 struct ServerConfig {
@@ -54,11 +56,12 @@ class VmbusServer {
   ~VmbusServer();
 
   // Rescinds every offer, closes every channel, disconnects every guest and
-  // joins the control thread. Idempotent.
+  // joins the control thread. Idempotent. Calls after stop() do nothing and
+  // report failure (0, false, an empty snapshot).
   void stop();
 
-  // Serves a newly connected guest; returns its partition id (ids are never
-  // reused).
+  // Serves a newly connected guest; returns its partition id (ids start at 1
+  // and are never reused), or 0 if the server has stopped.
   uint32_t add_partition(std::unique_ptr<channel::HostTransport> transport, std::string name);
   // Rescinds the guest's offers, closes its channels and disconnects it.
   // False if there is no such partition.
@@ -83,11 +86,16 @@ class VmbusServer {
 
   VmbusServer(ServerConfig config, channel::EventFd wake);
 
-  // Runs `action` on the control thread and waits for it.
-  void run(const std::function<void()>& action);
-  // Queues `action` for the control thread without waiting (any thread).
-  void post(std::function<void()> action);
+  // Runs `action` on the control thread and waits for it; false (without
+  // running it) once the control thread has finished.
+  bool run(const std::function<void()>& action);
+  // Queues `action` for the control thread without waiting (any thread);
+  // false once the control thread has finished.
+  bool post(std::function<void()> action);
   void loop();
+  // One poll over the wake fd and every partition's control fd, then the
+  // posted actions and the partitions with messages.
+  void serve_round(std::vector<pollfd>& fds, std::vector<uint32_t>& ids);
   void run_posted();
 
   ServerConfig config_;
@@ -102,6 +110,7 @@ class VmbusServer {
 
   std::mutex posted_mutex_;
   std::vector<std::function<void()>> posted_;
+  bool closed_ = false;  // under posted_mutex_: the control thread has finished
   std::mutex stop_mutex_;
   std::thread thread_;
 };
