@@ -7,6 +7,17 @@
 
 namespace uvmbus::host {
 
+const char* to_string(CloseReason reason) noexcept {
+  switch (reason) {
+    case CloseReason::guest_closed: return "guest_closed";
+    case CloseReason::rescinded: return "rescinded";
+    case CloseReason::unloaded: return "unloaded";
+    case CloseReason::guest_gone: return "guest_gone";
+    case CloseReason::shutdown: return "shutdown";
+  }
+  return "unknown";
+}
+
 const char* to_string(HostDropCause cause) noexcept {
   switch (cause) {
     case HostDropCause::ring_corrupt: return "ring_corrupt";
@@ -54,6 +65,13 @@ HostChannel::HostChannel(const ring::RingMemory& from_guest, const ring::RingMem
 }
 
 HostChannel::~HostChannel() = default;
+
+void HostChannel::close(CloseReason reason) noexcept {
+  if (handler_ != nullptr) {
+    handler_->on_close(reason);
+    handler_.reset();
+  }
+}
 
 SendOutcome HostChannel::send(const ring::OutPacket& packet) noexcept {
   if (held_.present) {

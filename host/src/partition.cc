@@ -83,7 +83,7 @@ void Partition::remove_device(const wire::Guid& instance_id) {
       ++it;
       continue;
     }
-    close_channel(slot);
+    close_channel(slot, CloseReason::rescinded);
     if (state_ == PartitionState::offers_sent) {
       auto rescind = wire::make_channel_message<wire::RescindChannelOffer>();
       rescind.child_relid = it->first;
@@ -190,7 +190,7 @@ bool Partition::pump() {
       case channel::TransportStatus::empty:
         return true;
       default:  // closed or failed: the guest is gone
-        shutdown(false);
+        shutdown(false, CloseReason::guest_gone);
         return false;
     }
   }
@@ -484,7 +484,7 @@ void Partition::on_close(const wire::CloseChannel& message) {
   } else if (slot->state != ChannelState::open) {
     fault(ControlFault::channel_not_open);
   } else {
-    close_channel(*slot);
+    close_channel(*slot, CloseReason::guest_closed);
   }
 }
 
@@ -525,7 +525,7 @@ void Partition::on_modify(const wire::ModifyChannel& message) {
 }
 
 void Partition::on_unload() {
-  close_all_channels();
+  close_all_channels(CloseReason::unloaded);
   // Back to a fresh partition: primaries keep their relids, sub-channels and
   // rescinded offers are forgotten, every GPADL is dropped.
   std::erase_if(slots_, [](const auto& entry) {
@@ -537,28 +537,29 @@ void Partition::on_unload() {
   send(wire::make_channel_message<wire::UnloadResponse>());
 }
 
-void Partition::close_channel(Slot& slot) {
+void Partition::close_channel(Slot& slot, CloseReason reason) {
   if (slot.channel == nullptr) {
     return;
   }
   placer_.detach(*slot.channel);
+  slot.channel->close(reason);
   gpadls_.set_in_use(slot.ring_gpadl, false);
   slot.channel.reset();
   slot.ring_gpadl = 0;
   slot.state = ChannelState::offered;
 }
 
-void Partition::close_all_channels() {
+void Partition::close_all_channels(CloseReason reason) {
   for (auto& [relid, slot] : slots_) {
-    close_channel(slot);
+    close_channel(slot, reason);
   }
 }
 
-void Partition::shutdown(bool rescind) {
+void Partition::shutdown(bool rescind, CloseReason reason) {
   if (state_ == PartitionState::gone) {
     return;
   }
-  close_all_channels();
+  close_all_channels(reason);
   if (rescind && state_ == PartitionState::offers_sent) {
     for (auto& [relid, slot] : slots_) {
       if (slot.state != ChannelState::rescinded) {

@@ -502,6 +502,48 @@ TEST_F(PartitionTest, UnloadClosesChannelsAndDropsGpadls) {
   connect();  // and the guest can come back
 }
 
+// A device whose handlers record why they were closed.
+class RecordingDevice final : public Device {
+ public:
+  explicit RecordingDevice(std::vector<CloseReason>& closes) : closes_(closes) {
+    offer_.class_id = kEchoClassGuid;
+    offer_.instance_id = wire::guid_literal("0ec40000-0000-4000-8000-0000000000ff");
+  }
+  std::string_view name() const noexcept override { return "recording"; }
+  const DeviceOffer& offer() const noexcept override { return offer_; }
+  std::unique_ptr<ChannelHandler> open_channel(const ChannelContext&) override {
+    return std::make_unique<Handler>(closes_);
+  }
+
+ private:
+  class Handler final : public ChannelHandler {
+   public:
+    explicit Handler(std::vector<CloseReason>& closes) : closes_(closes) {}
+    void on_packet(HostChannel&, const ring::InPacket&) noexcept override {}
+    void on_close(CloseReason reason) noexcept override { closes_.push_back(reason); }
+
+   private:
+    std::vector<CloseReason>& closes_;
+  };
+  std::vector<CloseReason>& closes_;
+  DeviceOffer offer_;
+};
+
+TEST_F(PartitionTest, HandlersLearnWhyTheirChannelClosed) {
+  std::vector<CloseReason> closes;
+  partition.remove_device(kEchoInstance);
+  partition.add_device(std::make_shared<RecordingDevice>(closes));
+  const uint32_t relid = open_echo().context().relid;
+  auto close = wire::make_channel_message<wire::CloseChannel>();
+  close.child_relid = relid;
+  EXPECT_TRUE(exchange(close).empty());
+  EXPECT_EQ(open(relid, 1, kRingPages), 0u);
+  EXPECT_EQ(exchange(wire::make_channel_message<wire::Unload>()).size(), 1u);
+  ASSERT_EQ(closes.size(), 2u);
+  EXPECT_EQ(closes[0], CloseReason::guest_closed);
+  EXPECT_EQ(closes[1], CloseReason::unloaded);
+}
+
 TEST_F(PartitionTest, AVanishedGuestIsReclaimed) {
   open_echo();
   guest.pair.guest.reset();

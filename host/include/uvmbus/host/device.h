@@ -53,10 +53,24 @@ struct ChannelContext {
   std::function<void(uint16_t count)> request_subchannels;
 };
 
+// Why a channel's handler is being let go.
+enum class CloseReason : uint8_t {
+  guest_closed,  // CloseChannel
+  rescinded,     // the device was removed (hot-remove)
+  unloaded,      // the guest unloaded VMBus
+  guest_gone,    // the guest's transport reported EOF
+  shutdown,      // the server or the partition is shutting down
+};
+
+const char* to_string(CloseReason reason) noexcept;
+
 // Per-channel packet processing.
 class ChannelHandler {
  public:
   virtual ~ChannelHandler() = default;
+  // On the control thread, after the worker let go of the channel and before
+  // the handler and the ring mappings are destroyed.
+  virtual void on_close(CloseReason) noexcept {}
   // One guest packet, already validated by the ring and copied out of shared
   // memory (the guest cannot change it any more). Replies go through
   // `channel.send()` / `channel.complete()`; they are published together

@@ -84,6 +84,8 @@ class HostChannel final : public runtime::Pollable {
 
   // Before the channel is attached to a worker.
   void set_handler(std::unique_ptr<ChannelHandler> handler) noexcept { handler_ = std::move(handler); }
+  // On the control thread, once no worker polls the channel any more.
+  void close(CloseReason reason) noexcept;
 
   // ---- Data path (the owning worker, from within on_packet) ------------------
   SendOutcome send(const ring::OutPacket& packet) noexcept;

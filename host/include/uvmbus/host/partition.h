@@ -92,8 +92,9 @@ class Partition {
   int control_fd() const noexcept { return transport_.control_fd(); }
 
   // Rescinds every offer (when `rescind` and the guest requested offers),
-  // closes every channel and drops every GPADL. The partition is `gone`.
-  void shutdown(bool rescind);
+  // closes every channel (handlers see `reason`) and drops every GPADL. The
+  // partition is `gone`.
+  void shutdown(bool rescind, CloseReason reason = CloseReason::shutdown);
 
   // ---- Admin --------------------------------------------------------------------
   uint32_t id() const noexcept { return id_; }
@@ -132,8 +133,8 @@ class Partition {
   void on_relid_released(const wire::RelidReleased& message);
   void on_modify(const wire::ModifyChannel& message);
   void on_unload();
-  void close_channel(Slot& slot);
-  void close_all_channels();
+  void close_channel(Slot& slot, CloseReason reason);
+  void close_all_channels(CloseReason reason);
 
   const uint32_t id_;
   const std::string name_;
