@@ -53,10 +53,10 @@ struct PollSet;
 // Pure poll mode: the worker never sleeps.
 inline constexpr std::chrono::nanoseconds kNeverSleep = std::chrono::nanoseconds::max();
 
-// Default idle spin before sleeping: about the cost of one blocking wake-up
-// on our reference machine (measured by bench/runtime_wakeup_bench, see
-// docs/runtime.md), so an idle worker wastes at most as much CPU spinning as
-// sleeping would cost in latency.
+// Default idle spin before sleeping: about what one sleep/wake cycle costs on
+// our reference machine (a 16-34 us wake-up plus the peer's ~10 us eventfd
+// write; bench/runtime_wakeup_bench, docs/runtime.md), so an idle worker
+// spends at most about one wake-up's worth of CPU before it sleeps.
 inline constexpr std::chrono::nanoseconds kDefaultIdleThreshold = std::chrono::microseconds(50);
 
 struct WorkerConfig {
