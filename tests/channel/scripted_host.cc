@@ -77,6 +77,15 @@ void ScriptedHost::run(const std::function<void()>& action) {
   finished.wait();
 }
 
+void ScriptedHost::set_inband_handler(uint32_t relid, InbandHandler handler) {
+  run([&] {
+    const auto found = channels_.find(relid);
+    if (found != channels_.end()) {
+      found->second->inband_handler = std::move(handler);
+    }
+  });
+}
+
 void ScriptedHost::set_mode(uint32_t relid, ChannelMode mode) {
   run([&] {
     const auto found = channels_.find(relid);
@@ -465,7 +474,8 @@ void ScriptedHost::service_channel(uint32_t relid, HostChannel& channel) {
   // already (the guest read meanwhile), write and ask again.
   while (!channel.backlog.empty()) {
     const uint64_t needed = ring::packet_ring_bytes(0, channel.backlog.front().payload.size());
-    if (!channel.writer.arm_pending_send(static_cast<uint32_t>(needed))) {
+    if (channel.writer.arm_pending_send(static_cast<uint32_t>(needed)) !=
+        ring::PendingSend::space_available) {
       return;
     }
     flush_backlog(channel);
@@ -512,6 +522,10 @@ void ScriptedHost::handle_packet(uint32_t relid, HostChannel& channel, const rin
       return;
     }
     case wire::PacketType::data_inband:
+      if (channel.inband_handler) {
+        channel.inband_handler(packet.desc.trans_id, payload);
+        return;
+      }
       break;
     default:
       ++counters_.bad_guest_packets;

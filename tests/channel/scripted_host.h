@@ -51,6 +51,11 @@ uint64_t checksum_bytes(std::span<const std::byte> bytes, uint64_t seed = 0xcbf2
 
 enum class ChannelMode : uint8_t { echo, sink, hold };
 
+// Receives the guest's in-band packets of one channel on the host thread,
+// in place of the channel mode's handling (for device protocols played by
+// a test, such as a KVP host).
+using InbandHandler = std::function<void(uint64_t trans_id, std::span<const std::byte> payload)>;
+
 struct HostOffer {
   wire::Guid class_id{};
   wire::Guid instance_id{};
@@ -99,6 +104,7 @@ class ScriptedHost {
   void run(const std::function<void()>& action);
 
   void set_mode(uint32_t relid, ChannelMode mode);
+  void set_inband_handler(uint32_t relid, InbandHandler handler);
   void rescind(uint32_t relid);
   void offer(const HostOffer& offer);
   // Sends raw control bytes to the guest (from the host thread).
@@ -139,6 +145,7 @@ class ScriptedHost {
     wire::RingHeader* to_guest_header = nullptr;
     std::shared_ptr<HostChannelLink> link;
     ChannelMode mode = ChannelMode::echo;
+    InbandHandler inband_handler;
     std::vector<OwnedPacket> backlog;  // replies waiting for room
     std::vector<std::byte> copy;       // copy-out buffer for guest packets
   };
