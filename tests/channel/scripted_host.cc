@@ -474,8 +474,7 @@ void ScriptedHost::service_channel(uint32_t relid, HostChannel& channel) {
   // already (the guest read meanwhile), write and ask again.
   while (!channel.backlog.empty()) {
     const uint64_t needed = ring::packet_ring_bytes(0, channel.backlog.front().payload.size());
-    if (channel.writer.arm_pending_send(static_cast<uint32_t>(needed)) !=
-        ring::PendingSend::space_available) {
+    if (!channel.writer.arm_pending_send(static_cast<uint32_t>(needed))) {
       return;
     }
     flush_backlog(channel);
