@@ -2,8 +2,8 @@
 // back-pressure).
 #include "uvmbus/host/host_channel.h"
 
+#include <algorithm>
 #include <atomic>
-#include <cstring>
 
 namespace uvmbus::host {
 
@@ -117,10 +117,11 @@ bool HostChannel::hold(const ring::OutPacket& packet) noexcept {
   if (total > held_bytes_.size()) {
     return false;
   }
-  std::memcpy(held_bytes_.data(), packet.header_ext.data(), packet.header_ext.size());
+  // std::copy_n, not memcpy: empty spans may carry a null pointer.
+  std::copy_n(packet.header_ext.data(), packet.header_ext.size(), held_bytes_.data());
   std::size_t at = packet.header_ext.size();
   for (const iovec& segment : packet.payload) {
-    std::memcpy(held_bytes_.data() + at, segment.iov_base, segment.iov_len);
+    std::copy_n(static_cast<const std::byte*>(segment.iov_base), segment.iov_len, held_bytes_.data() + at);
     at += segment.iov_len;
   }
   held_ = HeldReply{.present = true,
