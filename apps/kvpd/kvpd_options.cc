@@ -38,6 +38,10 @@ ParsedOptions parse_options(int argc, const char* const* argv) {
   app.add_option("--nic-map-file", nic_file, "File of GUID=ifname lines")->check(CLI::ExistingFile);
   app.add_option("--resolv-conf", options.resolv_conf, "Resolver configuration for DNS servers")
       ->capture_default_str();
+  app.add_option("--ifconfig-hook", options.ifconfig_hook,
+                 "hv_set_ifconfig-compatible program run after SET_IP_INFO with the ifcfg and "
+                 "keyfile paths (written to the pool directory)")
+      ->check(CLI::ExistingFile);
   app.add_option("--os-release", options.os_release, "os-release file for the OS keys")
       ->capture_default_str();
   try {

@@ -31,6 +31,7 @@ struct KvpdOptions {
   std::chrono::microseconds idle_threshold{50};
   NicMap nic_map;
   std::filesystem::path resolv_conf = "/etc/resolv.conf";
+  std::filesystem::path ifconfig_hook;  // empty: none
   std::filesystem::path os_release = "/etc/os-release";
 };
 

@@ -78,7 +78,11 @@ int serve(const KvpdOptions& options, channel::Transport& transport, kvp::PoolSt
     log(LogLevel::error, "event=topology_failed reason={}", runtime::to_string(topology.error().code));
     return kExitSoftware;
   }
-  NetlinkIpConfig ip_config({options.nic_map, "/sys/class/net", options.resolv_conf});
+  NetlinkIpConfig ip_config({.nic_map = options.nic_map,
+                             .sysfs_net = "/sys/class/net",
+                             .resolv_conf = options.resolv_conf,
+                             .ifconfig_hook = options.ifconfig_hook,
+                             .ifconfig_dir = options.pool_dir});
   const AutoPool auto_pool(options.os_release);
   const std::span<const wire::IcVersion> versions =
       options.kvp_version == 4 ? std::span<const wire::IcVersion>(kvp::kLinuxGuestVersions)

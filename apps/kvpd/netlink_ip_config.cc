@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "ifconfig_hook.h"
 #include "network_view.h"
 
 namespace uvmbus::kvpd {
@@ -132,7 +133,27 @@ wire::HvStatus NetlinkIpConfig::apply(const kvp::IpInfo& info, int link_index) {
       return wire::HvStatus::fail;
     }
   }
-  return write_resolv_conf(info) ? wire::HvStatus::ok : wire::HvStatus::fail;
+  if (!write_resolv_conf(info) || !run_hook(info, network, link_index)) {
+    return wire::HvStatus::fail;
+  }
+  return wire::HvStatus::ok;
+}
+
+bool NetlinkIpConfig::run_hook(const kvp::IpInfo& info, const NetworkSnapshot& network,
+                               int link_index) {
+  if (options_.ifconfig_hook.empty()) {
+    return true;
+  }
+  const auto link = std::find_if(network.links.begin(), network.links.end(),
+                                 [&](const NetLink& l) { return l.index == link_index; });
+  if (link == network.links.end()) {
+    last_errno_ = ENODEV;
+    return false;
+  }
+  const HookResult result = run_ifconfig_hook(options_.ifconfig_hook, options_.ifconfig_dir,
+                                              link->name, format_mac(link->mac), info);
+  last_errno_ = result.error_number;
+  return result.ok;
 }
 
 // Replaces the nameservers through a temporary file and rename, so readers

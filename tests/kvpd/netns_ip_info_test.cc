@@ -61,8 +61,10 @@ kvp::Ipv6Address v6(const char* text) {
 
 class NetnsIpInfoTest : public ::testing::Test {
  protected:
-  NetlinkIpConfig make_config() {
+  NetlinkIpConfig make_config(const std::filesystem::path& hook = {}) {
     NetlinkIpConfigOptions options;
+    options.ifconfig_hook = hook;
+    options.ifconfig_dir = dir_.path();
     EXPECT_TRUE(options.nic_map.add(std::string(kNicGuid) + "=veth-kvp0"));
     options.sysfs_net = dir_.path() / "no-sysfs";
     options.resolv_conf = dir_.path() / "resolv.conf";
@@ -150,6 +152,30 @@ TEST_F(NetnsIpInfoTest, SetAppliesAddressesRoutesAndDnsAndGetReadsThemBack) {
     kvp::IpInfo bad_mask = wanted;
     bad_mask.ipv4[0].subnet_mask = v4("255.0.255.0");
     EXPECT_EQ(config.set(bad_mask), wire::HvStatus::invalid_arg);
+  });
+}
+
+TEST_F(NetnsIpInfoTest, SetRunsTheIfconfigHookOnceWithTheIfcfgAndKeyfilePaths) {
+  const std::filesystem::path hook = dir_.path() / "hv_set_ifconfig";
+  kvp::testing::write_file(hook, "#!/bin/sh\necho \"$@\" >> \"$(dirname \"$1\")/hook.log\"\nexit $HOOK_STATUS\n");
+  std::filesystem::permissions(hook, std::filesystem::perms::owner_all);
+  run([&] {
+    make_veth();
+    NetlinkIpConfig config = make_config(hook);
+    kvp::IpInfo wanted;
+    wanted.adapter_id = std::string(kNicGuid);
+    wanted.ipv4 = {{v4("198.51.100.7"), v4("255.255.255.0"), wire::KvpAddressOrigin::static_assignment}};
+    setenv("HOOK_STATUS", "0", 1);
+    ASSERT_EQ(config.set(wanted), wire::HvStatus::ok) << config.last_errno();
+    const std::filesystem::path ifcfg = dir_.path() / "ifcfg-veth-kvp0";
+    const std::filesystem::path keyfile = dir_.path() / "veth-kvp0.nmconnection";
+    EXPECT_EQ(kvp::testing::read_file(dir_.path() / "hook.log"),
+              ifcfg.string() + " " + keyfile.string() + "\n");
+    EXPECT_EQ(kvp::testing::read_file(ifcfg).rfind("HWADDR=" + std::string(kMac) + "\nDEVICE=veth-kvp0\n", 0), 0u);
+    EXPECT_NE(kvp::testing::read_file(keyfile).find("address1=198.51.100.7/24"), std::string::npos);
+    setenv("HOOK_STATUS", "3", 1);
+    EXPECT_EQ(config.set(wanted), wire::HvStatus::fail);  // the hook's failure is the host's
+    unsetenv("HOOK_STATUS");
   });
 }
 
