@@ -35,7 +35,7 @@ namespace {
 using namespace std::chrono_literals;
 using ring::test::TestRing;
 
-constexpr int kBurstsPerProducer = 4000;
+constexpr int kBurstsPerProducer = 2500;
 constexpr uint32_t kMaxBurst = 128;
 constexpr uint32_t kPacketRingBytes = ring::packet_ring_bytes(0, sizeof(uint64_t));
 constexpr uint32_t kRingDataSize = 2 * 4096;  // small, so bursts sometimes fill it
