@@ -24,6 +24,12 @@ ParsedOptions parse_options(int argc, const char* const* argv) {
       ->check(CLI::IsMember({"loopback", "user"}))
       ->capture_default_str();
   app.add_option("--socket", options.socket, "hostd's socket (user transport)")->capture_default_str();
+  app.add_option("--vm-name", options.vm_name, "Partition name given to hostd (user transport)")
+      ->capture_default_str();
+  app.add_option("--vm-id", options.vm_id, "Partition VM id given to hostd (a GUID; user transport)")
+      ->check([](const std::string& text) {
+        return normalize_guid(text) ? std::string{} : "expected a GUID, got '" + text + "'";
+      });
   app.add_option("--cpu", options.cpu, "CPU of the poll-mode worker");
   int64_t idle_us = options.idle_threshold.count();
   app.add_option("--idle-threshold-us", idle_us, "Idle polling time before sleeping on the doorbell")

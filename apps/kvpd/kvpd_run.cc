@@ -11,6 +11,7 @@
 #include "log.h"
 #include "netlink_ip_config.h"
 #include "uvmbus/channel/guest_memory.h"
+#include "uvmbus/channel/user_transport.h"
 #include "uvmbus/kvp/versions.h"
 
 namespace uvmbus::kvpd {
@@ -56,12 +57,22 @@ TransportOpen open_transport(const KvpdOptions& options) {
           "event=transport_unavailable transport=loopback reason=\"the loopback transport needs "
           "a host in this process; this build embeds none (use --transport user)\"");
       break;
-    case TransportKind::user:
-      log(LogLevel::error,
-          "event=transport_unavailable transport=user socket=\"{}\" reason=\"not available in "
-          "this build: lib/channel has no user transport yet\"",
-          options.socket.string());
+    case TransportKind::user: {
+      channel::UserPartition partition;
+      partition.name = options.vm_name;
+      if (!options.vm_id.empty()) {
+        partition.vm_id = wire::parse_guid(*normalize_guid(options.vm_id)).value_or(wire::Guid{});
+      }
+      auto connected = channel::UserTransport::connect(options.socket.string(), partition);
+      if (connected) {
+        log(LogLevel::info, "event=connected transport=user socket=\"{}\" vm_name={}",
+            options.socket.string(), options.vm_name);
+        return {std::move(*connected), 0};
+      }
+      log(LogLevel::error, "event=transport_unavailable transport=user socket=\"{}\" reason=\"{}\"",
+          options.socket.string(), channel::describe(connected.error()));
       break;
+    }
   }
   return {nullptr, kExitUnavailable};
 }
