@@ -106,7 +106,7 @@ WorkerResult drive(Channel& channel, uint64_t seed) {
     channel.release_received();
     if (sent.status == SendStatus::ring_full && sent.sent == 0) {
       ++result.ring_full;
-      if (count == 0 && !channel.request_space_signal(kMaxPayload)) {
+      if (count == 0 && channel.request_space_signal(kMaxPayload) == ring::PendingSend::armed) {
         ++result.sleeps;
         result.sleeps_timed_out += sleep_on(channel) ? 0 : 1;
       }

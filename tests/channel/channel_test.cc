@@ -219,7 +219,7 @@ TEST_P(ChannelTest, AFullRingPushesBackUntilTheHostFreesSpace) {
   EXPECT_GT(sent, 20u);  // a 16 KiB ring of 552-byte packets
   EXPECT_EQ(channel.stats().ring_full, 1u);
   channel.acknowledge_interrupts();
-  EXPECT_FALSE(channel.request_space_signal(payload.size()));
+  EXPECT_EQ(channel.request_space_signal(payload.size()), ring::PendingSend::armed);
   guest.host->set_mode(kEchoRelid, ChannelMode::sink);
   ASSERT_TRUE(wait_readable(channel.wake_fd(), milliseconds(2000)));
   EXPECT_EQ(send_one(channel, payload).sent, 1u);

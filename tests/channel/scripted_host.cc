@@ -474,7 +474,8 @@ void ScriptedHost::service_channel(uint32_t relid, HostChannel& channel) {
   // already (the guest read meanwhile), write and ask again.
   while (!channel.backlog.empty()) {
     const uint64_t needed = ring::packet_ring_bytes(0, channel.backlog.front().payload.size());
-    if (!channel.writer.arm_pending_send(static_cast<uint32_t>(needed))) {
+    if (channel.writer.arm_pending_send(static_cast<uint32_t>(needed)) !=
+        ring::PendingSend::space_available) {
       return;
     }
     flush_backlog(channel);

@@ -245,7 +245,8 @@ TEST(HostileRingAttach, BadMemoryIsRejected) {
   InPacket in;
   EXPECT_EQ(reader.next(in), ReadStatus::corrupt);
   EXPECT_EQ(writer.free_bytes(), 0u);
-  EXPECT_TRUE(writer.arm_pending_send(8));
+  EXPECT_EQ(writer.arm_pending_send(8), PendingSend::space_available)
+      << "the next write reports the corruption";
 }
 
 class HostileReader : public ::testing::Test {

@@ -140,13 +140,13 @@ TEST(PendingSend, ArmReportsRoomAndSetsTheRequest) {
   while (writer.write(p.packet) == WriteStatus::ok) {
   }
   (void)writer.commit();
-  EXPECT_FALSE(writer.arm_pending_send(kPacket));
+  EXPECT_EQ(writer.arm_pending_send(kPacket), PendingSend::armed);
   EXPECT_EQ(ring.header().pending_send_sz, kPacket);
 
   InPacket in;
   ASSERT_EQ(reader.next(in), ReadStatus::ok);
   EXPECT_EQ(reader.commit(), Signal::needed) << "8 + 88 free > 88 pending";
-  EXPECT_TRUE(writer.arm_pending_send(kPacket));
+  EXPECT_EQ(writer.arm_pending_send(kPacket), PendingSend::space_available);
   ASSERT_EQ(writer.write(p.packet), WriteStatus::ok);
   writer.disarm_pending_send();
   EXPECT_EQ(ring.header().pending_send_sz, 0u);
@@ -155,7 +155,7 @@ TEST(PendingSend, ArmReportsRoomAndSetsTheRequest) {
 TEST(PendingSend, ArmRoundsUpToEightBytes) {
   TestRing ring(kRing);
   RingWriter writer(ring.memory());
-  EXPECT_TRUE(writer.arm_pending_send(81));
+  EXPECT_EQ(writer.arm_pending_send(81), PendingSend::space_available);
   EXPECT_EQ(ring.header().pending_send_sz, 88u);
 }
 
@@ -166,7 +166,7 @@ TEST(PendingSend, WithoutTheFeatureBitNothingIsArmed) {
   SinglePacket p(payload);
   while (writer.write(p.packet) == WriteStatus::ok) {
   }
-  EXPECT_TRUE(writer.arm_pending_send(kPacket)) << "caller must poll";
+  EXPECT_EQ(writer.arm_pending_send(kPacket), PendingSend::unsupported) << "caller must poll";
   EXPECT_EQ(ring.header().pending_send_sz, 0u);
 }
 

@@ -103,7 +103,8 @@ TEST_P(RingStress, EveryByteArrivesInOrderWithoutLostWakeups) {
         in_batch = 0;
         if (!c.interrupts) {
           std::this_thread::yield();
-        } else if (!writer.arm_pending_send(static_cast<uint32_t>(packet_ring_bytes(0, size)))) {
+        } else if (writer.arm_pending_send(static_cast<uint32_t>(packet_ring_bytes(0, size))) ==
+                   PendingSend::armed) {
           if (!space_ready.wait()) ++writer_stalls;
         }
         writer.disarm_pending_send();

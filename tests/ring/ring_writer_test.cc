@@ -178,7 +178,9 @@ TEST(RingWriter, PublishesEachBatchWithOneIndexStore) {
       packets.push_back(std::make_unique<SinglePacket>(payloads[i], i + 1));
       burst.push_back(packets.back()->packet);
     }
-    ASSERT_EQ(writer.write_burst(burst), batch);
+    const WriteBurst result = writer.write_burst(burst);
+    ASSERT_EQ(result.written, batch);
+    EXPECT_EQ(result.status, WriteStatus::ok);
     EXPECT_FALSE(reader.has_data()) << "batch invisible before commit";
     EXPECT_EQ(writer.commit(), Signal::needed);
     EXPECT_EQ(writer.stats().commits, 1u);
@@ -203,7 +205,9 @@ TEST(RingWriter, WriteBurstStopsAtTheFirstPacketThatDoesNotFit) {
   const auto payload = pattern(1000, 0);
   SinglePacket p(payload);
   std::vector<OutPacket> burst(20, p.packet);
-  EXPECT_EQ(writer.write_burst(burst), (kSmallRing - 1) / packet_ring_bytes(0, 1000));
+  const WriteBurst result = writer.write_burst(burst);
+  EXPECT_EQ(result.written, (kSmallRing - 1) / packet_ring_bytes(0, 1000));
+  EXPECT_EQ(result.status, WriteStatus::full);
 }
 
 TEST(RingWriter, LargestRingCarriesTheLargestPacket) {

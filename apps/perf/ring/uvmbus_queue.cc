@@ -80,9 +80,12 @@ std::size_t UvmbusQueue::send(uint64_t first, std::size_t count) noexcept {
   }
   ring::RingWriter& writer = producer_.writer;
   if (!commit_per_packet_) {
-    const std::size_t sent = writer.write_burst(std::span(producer_.packets.get(), count));
-    if (sent < count && writer.corrupt()) {
+    const ring::WriteBurst burst = writer.write_burst(std::span(producer_.packets.get(), count));
+    const std::size_t sent = burst.written;
+    if (burst.status == ring::WriteStatus::corrupt) {
       fail(ring::to_string(writer.error()));
+    } else if (burst.status == ring::WriteStatus::too_large) {
+      fail("packet larger than the ring accepts");
     }
     if (sent > 0) {
       publish_writes();

@@ -56,7 +56,9 @@ class UvmbusQueue {
 
   // Full ring (spec §10.3): ask for a signal once a quarter of the ring is
   // free (hysteresis against a signal per packet); false if it already is.
-  bool request_space_signal() noexcept { return !producer_.writer.arm_pending_send(producer_.space_wanted); }
+  bool request_space_signal() noexcept {
+    return producer_.writer.arm_pending_send(producer_.space_wanted) == ring::PendingSend::armed;
+  }
   void cancel_space_signal() noexcept { producer_.writer.disarm_pending_send(); }
 
  private:

@@ -242,9 +242,9 @@ SendResult Channel::send_burst(std::span<const SendItem> items) noexcept {
   return result;
 }
 
-bool Channel::request_space_signal(std::size_t payload_bytes) noexcept {
+ring::PendingSend Channel::request_space_signal(std::size_t payload_bytes) noexcept {
   if (ended()) {
-    return true;  // the send fails at once
+    return ring::PendingSend::space_available;  // the send fails at once
   }
   const uint64_t bytes = std::min<uint64_t>(ring::packet_ring_bytes(0, payload_bytes),
                                             writer_.max_packet_bytes());

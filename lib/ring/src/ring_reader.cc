@@ -106,8 +106,9 @@ void RingReader::copy_out(uint32_t offset, void* dst, uint32_t len) const noexce
 
 // Reads the next descriptor exactly once (two atomic word loads, so the
 // compiler cannot re-read shared memory later) and validates it against the
-// bytes published. Does not consume.
-[[gnu::always_inline]] inline ReadStatus RingReader::peek(wire::PacketDescriptor& desc) noexcept {
+// bytes published. Does not consume. The fields are checked in registers;
+// `words` is what the caller stores (whole words: no store-forwarding stall).
+[[gnu::always_inline]] inline ReadStatus RingReader::peek(DescriptorWords& words) noexcept {
   if (corrupt()) {
     return ReadStatus::corrupt;
   }
@@ -124,32 +125,38 @@ void RingReader::copy_out(uint32_t offset, void* dst, uint32_t len) const noexce
   }
   // Descriptors start 8-aligned, so each half is one aligned word; the second
   // half may be the one that wraps to offset 0.
-  const uint64_t words[2] = {
-      std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(data_ + next_))
-          .load(std::memory_order_relaxed),
-      std::atomic_ref<uint64_t>(
-          *reinterpret_cast<uint64_t*>(data_ + ring_advance(next_, 8, data_size_)))
-          .load(std::memory_order_relaxed),
-  };
-  std::memcpy(&desc, words, sizeof(desc));
+  words.head = std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(data_ + next_))
+                   .load(std::memory_order_relaxed);
+  words.trans_id =
+      std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(data_ + ring_advance(next_, 8, data_size_)))
+          .load(std::memory_order_relaxed);
 
-  if (desc.offset8 < wire::kMinPacketOffset8 || desc.offset8 > desc.len8) {
+  const auto type = static_cast<uint16_t>(words.head);
+  const auto offset8 = static_cast<uint16_t>(words.head >> 16);
+  const auto len8 = static_cast<uint16_t>(words.head >> 32);
+  const auto flags = static_cast<uint16_t>(words.head >> 48);
+  if (offset8 < wire::kMinPacketOffset8 || offset8 > len8) {
     return fail(RingError::descriptor_offset);
   }
-  if (uint32_t{desc.len8} * wire::kPacketAlign + kTrailerBytes > available_) {
+  if (uint32_t{len8} * wire::kPacketAlign + kTrailerBytes > available_) {
     return fail(RingError::descriptor_length);
   }
-  if (!packet_type_known(desc.type)) {
+  if (!packet_type_known(type)) {
     return fail(RingError::packet_type);
   }
-  if ((desc.flags & ~wire::kPacketFlagCompletionRequested) != 0) {
+  if ((flags & ~wire::kPacketFlagCompletionRequested) != 0) {
     return fail(RingError::packet_flags);
   }
   return ReadStatus::ok;
 }
 
-[[gnu::always_inline]] inline void RingReader::consume(const wire::PacketDescriptor& desc) noexcept {
-  const uint32_t bytes = uint32_t{desc.len8} * wire::kPacketAlign + kTrailerBytes;
+// Bytes of the validated packet, without its trailer.
+[[gnu::always_inline]] inline uint32_t RingReader::packet_bytes(const DescriptorWords& words) noexcept {
+  return static_cast<uint32_t>(static_cast<uint16_t>(words.head >> 32)) * wire::kPacketAlign;
+}
+
+[[gnu::always_inline]] inline void RingReader::consume(uint32_t len) noexcept {
+  const uint32_t bytes = len + kTrailerBytes;
   next_ = ring_advance(next_, bytes, data_size_);
   available_ -= bytes;
   ++batch_packets_;
@@ -157,34 +164,38 @@ void RingReader::copy_out(uint32_t offset, void* dst, uint32_t len) const noexce
 }
 
 ReadStatus RingReader::next(InPacket& out) noexcept {
-  if (const ReadStatus status = peek(out.desc); status != ReadStatus::ok) {
+  DescriptorWords words;
+  if (const ReadStatus status = peek(words); status != ReadStatus::ok) {
     return status;
   }
-  const uint32_t len = uint32_t{out.desc.len8} * wire::kPacketAlign;
+  std::memcpy(&out.desc, &words, sizeof(out.desc));
+  const uint32_t len = packet_bytes(words);
   if (mirrored_ || next_ + len <= data_size_) {
     out.bytes = {data_ + next_, len};
   } else {
     copy_out(next_, bounce_.get(), len);
     out.bytes = {bounce_.get(), len};
   }
-  consume(out.desc);
+  consume(len);
   return ReadStatus::ok;
 }
 
 ReadStatus RingReader::next_copy(std::span<std::byte> dst, InPacket& out) noexcept {
-  if (const ReadStatus status = peek(out.desc); status != ReadStatus::ok) {
+  DescriptorWords words;
+  if (const ReadStatus status = peek(words); status != ReadStatus::ok) {
     return status;
   }
-  const uint32_t len = uint32_t{out.desc.len8} * wire::kPacketAlign;
+  const uint32_t len = packet_bytes(words);
   if (dst.size() < len) {
     return ReadStatus::buffer_small;
   }
   copy_out(next_, dst.data(), len);
   // The peer may have rewritten the descriptor since we validated it: the
   // copy carries the validated one.
-  std::memcpy(dst.data(), &out.desc, sizeof(out.desc));
+  std::memcpy(dst.data(), &words, sizeof(words));
+  std::memcpy(&out.desc, &words, sizeof(out.desc));
   out.bytes = {dst.data(), len};
-  consume(out.desc);
+  consume(len);
   return ReadStatus::ok;
 }
 

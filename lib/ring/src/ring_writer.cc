@@ -1,6 +1,8 @@
 // RingWriter: appends packets to the ring, publishes them in batches and
 // decides when the reader must be signalled (spec §8, §10.1, §10.3).
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cstring>
 
 #include "shared_header.h"
@@ -34,12 +36,29 @@ std::size_t total_length(std::span<const iovec> segments) noexcept {
   return bytes;
 }
 
-// What write() computed for one packet, for emit_packet().
-struct PacketLayout {
-  wire::PacketDescriptor desc;
-  wire::PacketTrailer trailer;
+// The words of one packet that write() computes: the descriptor's two words
+// and the trailer, kept in registers and stored whole. (Building them as
+// structs on the stack and copying those out stalls store forwarding on
+// every packet.)
+struct PacketWords {
+  uint64_t descriptor_head;  // type, offset8, len8, flags
+  uint64_t trans_id;
+  uint64_t trailer;          // start offset in the upper half
+  uint32_t payload_offset;
+  uint32_t padded_end;       // len8 * 8: where the trailer goes
   bool has_padding;
 };
+
+constexpr uint64_t descriptor_head(uint16_t type, uint16_t offset8, uint16_t len8,
+                                   uint16_t flags) noexcept {
+  return uint64_t{type} | uint64_t{offset8} << 16 | uint64_t{len8} << 32 | uint64_t{flags} << 48;
+}
+static_assert(std::bit_cast<std::array<uint64_t, 2>>(wire::PacketDescriptor{
+                  .type = 1, .offset8 = 2, .len8 = 3, .flags = 4, .trans_id = 5})[0] ==
+                  descriptor_head(1, 2, 3, 4),
+              "descriptor_head() must match the PacketDescriptor layout");
+static_assert(std::bit_cast<uint64_t>(wire::PacketTrailer{.reserved = 0, .start_offset = 7}) ==
+              uint64_t{7} << 32);
 
 // Lays one packet out as a sequence of put(offset in packet, bytes, length)
 // calls: descriptor, type-specific header, zeroed padding, payload, trailer.
@@ -48,25 +67,24 @@ struct PacketLayout {
 // start; no stale bytes reach the peer. An aligned word never straddles the
 // wrap point, so `put` may split only the variable-length pieces.
 template <typename Put>
-inline void emit_packet(const OutPacket& packet, const PacketLayout& layout, Put&& put) noexcept {
-  constexpr uint32_t kDescBytes = sizeof(wire::PacketDescriptor);
-  const uint32_t payload_offset = uint32_t{layout.desc.offset8} * wire::kPacketAlign;
-  const uint32_t padded_end = uint32_t{layout.desc.len8} * wire::kPacketAlign;
-  put(0, &layout.desc, kDescBytes);
+[[gnu::always_inline]] inline void emit_packet(const OutPacket& packet, const PacketWords& words,
+                                               Put&& put) noexcept {
+  put(0, &words.descriptor_head, sizeof(uint64_t));
+  put(sizeof(uint64_t), &words.trans_id, sizeof(uint64_t));
   if (!packet.header_ext.empty()) {
-    put(kDescBytes, packet.header_ext.data(), packet.header_ext.size());
+    put(sizeof(wire::PacketDescriptor), packet.header_ext.data(), packet.header_ext.size());
   }
-  if (layout.has_padding) {
-    put(padded_end - wire::kPacketAlign, &kZeroWord, sizeof(kZeroWord));
+  if (words.has_padding) {
+    put(words.padded_end - wire::kPacketAlign, &kZeroWord, sizeof(kZeroWord));
   }
-  uint32_t offset = payload_offset;
+  uint32_t offset = words.payload_offset;
   for (const iovec& segment : packet.payload) {
     if (segment.iov_len != 0) {  // an empty segment may carry a null base
       put(offset, segment.iov_base, segment.iov_len);
       offset += static_cast<uint32_t>(segment.iov_len);
     }
   }
-  put(padded_end, &layout.trailer, sizeof(layout.trailer));
+  put(words.padded_end, &words.trailer, sizeof(words.trailer));
 }
 
 }  // namespace
@@ -135,7 +153,7 @@ void RingWriter::copy_in(uint32_t offset, const void* src, uint32_t len) noexcep
   }
 }
 
-WriteStatus RingWriter::write(const OutPacket& packet) noexcept {
+[[gnu::always_inline]] inline WriteStatus RingWriter::write_one(const OutPacket& packet) noexcept {
   if (corrupt()) {
     return WriteStatus::corrupt;
   }
@@ -166,23 +184,25 @@ WriteStatus RingWriter::write(const OutPacket& packet) noexcept {
   const uint32_t start = next_;
   const uint32_t payload_offset = static_cast<uint32_t>(sizeof(wire::PacketDescriptor) + ext_bytes);
   const uint32_t padded_end = total32 - static_cast<uint32_t>(sizeof(wire::PacketTrailer));
-  const PacketLayout layout{
-      .desc = {.type = static_cast<uint16_t>(packet.type),
-               .offset8 = static_cast<uint16_t>(payload_offset / wire::kPacketAlign),
-               .len8 = static_cast<uint16_t>(padded_end / wire::kPacketAlign),
-               .flags = packet.flags,
-               .trans_id = packet.trans_id},
-      .trailer = {.reserved = 0, .start_offset = start},
+  const PacketWords words{
+      .descriptor_head = descriptor_head(static_cast<uint16_t>(packet.type),
+                                         static_cast<uint16_t>(payload_offset / wire::kPacketAlign),
+                                         static_cast<uint16_t>(padded_end / wire::kPacketAlign),
+                                         packet.flags),
+      .trans_id = packet.trans_id,
+      .trailer = uint64_t{start} << 32,
+      .payload_offset = payload_offset,
+      .padded_end = padded_end,
       .has_padding = (payload_bytes % wire::kPacketAlign) != 0,
   };
   if (mirrored_ || data_size_ - start >= total32) [[likely]] {
     // Contiguous: fixed-size pieces become plain stores.
     std::byte* const base = data_ + start;
-    emit_packet(packet, layout, [base](uint32_t offset, const void* src, std::size_t len) {
+    emit_packet(packet, words, [base](uint32_t offset, const void* src, std::size_t len) {
       std::memcpy(base + offset, src, len);
     });
   } else {
-    emit_packet(packet, layout, [this, start](uint32_t offset, const void* src, std::size_t len) {
+    emit_packet(packet, words, [this, start](uint32_t offset, const void* src, std::size_t len) {
       copy_in(ring_advance(start, offset, data_size_), src, static_cast<uint32_t>(len));
     });
   }
@@ -194,15 +214,18 @@ WriteStatus RingWriter::write(const OutPacket& packet) noexcept {
   return WriteStatus::ok;
 }
 
-std::size_t RingWriter::write_burst(std::span<const OutPacket> packets) noexcept {
-  std::size_t written = 0;
+WriteStatus RingWriter::write(const OutPacket& packet) noexcept { return write_one(packet); }
+
+WriteBurst RingWriter::write_burst(std::span<const OutPacket> packets) noexcept {
+  WriteBurst burst{.written = 0, .status = WriteStatus::ok};
   for (const OutPacket& packet : packets) {
-    if (write(packet) != WriteStatus::ok) {
+    burst.status = write_one(packet);
+    if (burst.status != WriteStatus::ok) {
       break;
     }
-    ++written;
+    ++burst.written;
   }
-  return written;
+  return burst;
 }
 
 Signal RingWriter::commit() noexcept {
@@ -244,13 +267,13 @@ void RingWriter::revert() noexcept {
   batch_bytes_ = 0;
 }
 
-bool RingWriter::arm_pending_send(uint32_t bytes) noexcept {
+PendingSend RingWriter::arm_pending_send(uint32_t bytes) noexcept {
   if (corrupt()) {
-    return true;  // the next write() reports the corruption
+    return PendingSend::space_available;  // the next write() reports the corruption
   }
   if ((detail::load(header_->feature_bits, std::memory_order_relaxed) &
        wire::kRingFeaturePendingSendSz) == 0) {
-    return true;  // the reader will never signal space: the caller must poll
+    return PendingSend::unsupported;
   }
   const uint32_t needed =
       std::min((bytes + wire::kPacketAlign - 1) & ~(wire::kPacketAlign - 1), max_packet_bytes_);
@@ -258,10 +281,10 @@ bool RingWriter::arm_pending_send(uint32_t bytes) noexcept {
   // reader sees our request and signals when it frees space, or the re-check
   // sees the space it freed.
   detail::store(header_->pending_send_sz, needed, std::memory_order_seq_cst);
-  if (!refresh_read_index()) {
-    return true;
+  if (!refresh_read_index() || free_ > needed) {
+    return PendingSend::space_available;
   }
-  return free_ > needed;
+  return PendingSend::armed;
 }
 
 void RingWriter::disarm_pending_send() noexcept {

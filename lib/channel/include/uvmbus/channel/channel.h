@@ -117,9 +117,10 @@ class Channel {
   void release_received() noexcept;
 
   // Back-pressure: asks the host to interrupt us once a packet with
-  // `payload_bytes` of in-band data fits. Returns true if it fits already
-  // (send now). Cleared by the next send that publishes.
-  [[nodiscard]] bool request_space_signal(std::size_t payload_bytes) noexcept;
+  // `payload_bytes` of in-band data fits. `space_available`: send now;
+  // `armed`: wait on wake_fd(); `unsupported`: the host never signals space
+  // on this channel, poll. Cleared by the next send that publishes.
+  [[nodiscard]] ring::PendingSend request_space_signal(std::size_t payload_bytes) noexcept;
 
   // Registers a transfer-page set for validating transfer-page packets.
   // False if kMaxTransferPageSets are registered or the id is taken.

@@ -108,6 +108,20 @@ enum class WriteStatus : uint8_t {
   corrupt,      // the ring is corrupt (see RingWriter::error())
 };
 
+// Result of write_burst(): how many packets were appended, and the status of
+// the packet that stopped the burst (`ok` if all of them were appended).
+struct WriteBurst {
+  std::size_t written;
+  WriteStatus status;
+};
+
+// Result of arm_pending_send().
+enum class PendingSend : uint8_t {
+  space_available,  // the space is there now: write, then disarm_pending_send()
+  armed,            // the reader will signal once the space is free: wait
+  unsupported,      // this ring's reader never signals space: poll
+};
+
 struct WriterStats {
   uint64_t packets = 0;       // packets committed
   uint64_t bytes = 0;         // ring bytes committed (descriptor to trailer)
@@ -139,9 +153,8 @@ class alignas(kCacheAlign) RingWriter {
   // commit(). `full` leaves the batch as it was.
   [[nodiscard]] WriteStatus write(const OutPacket& packet) noexcept;
 
-  // Appends packets in order until one does not fit; returns how many were
-  // appended. Does not commit.
-  [[nodiscard]] std::size_t write_burst(std::span<const OutPacket> packets) noexcept;
+  // Appends packets in order until one is not `ok`. Does not commit.
+  [[nodiscard]] WriteBurst write_burst(std::span<const OutPacket> packets) noexcept;
 
   // Publishes the batch with one write_index store and returns whether the
   // reader must be signalled. A commit with nothing to publish returns none.
@@ -150,11 +163,11 @@ class alignas(kCacheAlign) RingWriter {
   // Drops the uncommitted batch.
   void revert() noexcept;
 
-  // Blocking protocol (spec §10.3), for writers that advertised the
-  // pending-send feature on this ring: asks the reader for a signal once
-  // `bytes` are free, then re-checks. Returns true if the space is already
-  // there (nothing armed: just write). disarm_pending_send() after the write.
-  [[nodiscard]] bool arm_pending_send(uint32_t bytes) noexcept;
+  // Blocking protocol (spec §10.3): asks the reader for a signal once `bytes`
+  // (rounded up to 8) are free, then re-checks. Needs the pending-send
+  // feature bit on this ring; without it returns `unsupported` and arms
+  // nothing. disarm_pending_send() once the write is done.
+  [[nodiscard]] PendingSend arm_pending_send(uint32_t bytes) noexcept;
   void disarm_pending_send() noexcept;
 
   // Largest packet_ring_bytes() this ring can ever accept.
@@ -168,6 +181,7 @@ class alignas(kCacheAlign) RingWriter {
   uint32_t data_size() const noexcept { return data_size_; }
 
  private:
+  WriteStatus write_one(const OutPacket& packet) noexcept;
   bool refresh_read_index() noexcept;
   void copy_in(uint32_t offset, const void* src, uint32_t len) noexcept;
   void fail(RingError error) noexcept;
@@ -273,10 +287,18 @@ class alignas(kCacheAlign) RingReader {
   uint32_t max_packet_bytes() const noexcept { return max_packet_bytes_; }
 
  private:
-  ReadStatus peek(wire::PacketDescriptor& desc) noexcept;
+  // A descriptor as the two little-endian words it is on the wire.
+  struct DescriptorWords {
+    uint64_t head;  // type, offset8, len8, flags
+    uint64_t trans_id;
+  };
+  static_assert(sizeof(DescriptorWords) == sizeof(wire::PacketDescriptor));
+
+  ReadStatus peek(DescriptorWords& words) noexcept;
+  static uint32_t packet_bytes(const DescriptorWords& words) noexcept;
   bool refresh_write_index() noexcept;
   void copy_out(uint32_t offset, void* dst, uint32_t len) const noexcept;
-  void consume(const wire::PacketDescriptor& desc) noexcept;
+  void consume(uint32_t len) noexcept;
   ReadStatus fail(RingError error) noexcept;
 
   wire::RingHeader* header_ = nullptr;
