@@ -220,8 +220,11 @@ bool HostChannel::try_enter_interrupt_mode() noexcept {
   }
   if (held_.present) {
     // Waiting for room only: the guest signals once pending_send_sz fits.
-    // Reading stays paused, so the guest's doorbell stays masked.
-    return !writer_.arm_pending_send(held_ring_bytes());
+    // Reading stays paused, so the guest's doorbell stays masked. A guest
+    // that cleared the pending-send feature bit the host set gets no more
+    // service on this channel until it signals for another reason: it
+    // cannot make the worker spin.
+    return writer_.arm_pending_send(held_ring_bytes()) != ring::PendingSend::space_available;
   }
   // The reader's last commit happened in poll(); this is the re-check the
   // ring's "Sleeping" rule asks for.
