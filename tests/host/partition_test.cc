@@ -298,7 +298,43 @@ TEST_F(PartitionTest, GpadlForAnUnofferedChannelIsRefused) {
   EXPECT_EQ(faults(ControlFault::unknown_relid), 1u);
 }
 
+TEST_F(PartitionTest, IgnoresBytesPastTheAnnouncedRangeBuffer) {
+  const wire::OfferChannel offer = connect();
+  auto pages = guest.memory.allocate_pages(1);
+  ASSERT_TRUE(pages);
+  // A full-size header (as UEFI sends) whose range buffer holds one PFN.
+  std::vector<std::byte> message(wire::kMaxChannelMessageSize, std::byte{0xEE});
+  auto header = wire::make_channel_message<wire::GpadlHeader>();
+  header.child_relid = offer.child_relid;
+  header.gpadl = 9;
+  header.rangecount = 1;
+  header.range_buflen = sizeof(wire::GpaRange) + sizeof(uint64_t);
+  wire::store(message, 0, header);
+  wire::store(message, sizeof(header), wire::GpaRange{.byte_count = 4096, .byte_offset = 0});
+  wire::store(message, sizeof(header) + sizeof(wire::GpaRange), pages->first_pfn());
+  guest.send_bytes(message);
+  EXPECT_EQ(wire::load<wire::GpadlCreated>(pump().at(0)).creation_status, 0u);
+  EXPECT_EQ(partition.snapshot().gpadl_pages, 1u);
+}
+
 // ---- Open and close -----------------------------------------------------------
+
+TEST_F(PartitionTest, AcknowledgesModifyChannelFromVersion53Only) {
+  const uint32_t relid = open_echo().context().relid;
+  auto modify = wire::make_channel_message<wire::ModifyChannel>();
+  modify.child_relid = relid;
+  modify.target_vp = 1;
+  const auto replies = exchange(modify);
+  ASSERT_EQ(replies.size(), 1u);
+  const auto response = wire::load<wire::ModifyChannelResponse>(replies[0]);
+  EXPECT_EQ(response.child_relid, relid);
+  EXPECT_EQ(response.status, 0u);
+  EXPECT_EQ(exchange(wire::make_channel_message<wire::Unload>()).size(), 1u);
+  EXPECT_EQ(exchange(initiate_contact(VmbusVersion::win10_v5_2)).size(), 1u);
+  EXPECT_TRUE(exchange(modify).empty());  // 5.2: no answer; the channel is closed
+  EXPECT_EQ(faults(ControlFault::channel_not_open), 1u);
+}
+
 
 TEST_F(PartitionTest, RefusesBadRingOffsets) {
   const wire::OfferChannel offer = connect();
