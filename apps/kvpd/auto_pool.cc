@@ -31,12 +31,8 @@ std::string unquote(std::string_view value) {
 }
 
 std::string addresses(uint8_t family) {
-  std::unique_ptr<NetlinkSocket> socket;
-  NetworkSnapshot network;
-  if (NetlinkSocket::open(socket) != 0 || socket->snapshot(network) != 0) {
-    return {};
-  }
-  return joined_addresses(network, family);
+  const SnapshotResult read = read_network();
+  return read.error == 0 ? joined_addresses(read.network, family) : std::string{};
 }
 
 std::string host_name() {

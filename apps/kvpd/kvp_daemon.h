@@ -10,6 +10,7 @@
 // every SET is in the pool files before its reply is sent.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <memory>

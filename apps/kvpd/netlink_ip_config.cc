@@ -56,12 +56,11 @@ bool same_address(const NetAddress& a, const NetAddress& b) {
 }  // namespace
 
 IpLookup NetlinkIpConfig::get(std::string_view mac) {
-  std::unique_ptr<NetlinkSocket> socket;
-  NetworkSnapshot network;
-  if ((last_errno_ = NetlinkSocket::open(socket)) != 0 ||
-      (last_errno_ = socket->snapshot(network)) != 0) {
+  const SnapshotResult read = read_network();
+  if ((last_errno_ = read.error) != 0) {
     return {wire::HvStatus::fail, {}};
   }
+  const NetworkSnapshot& network = read.network;
   const std::optional<int> link = link_by_mac(network, mac);
   if (!link) {
     return {wire::HvStatus::fail, {}};
@@ -94,12 +93,16 @@ wire::HvStatus NetlinkIpConfig::apply(const kvp::IpInfo& info, int link_index) {
   if (!wanted) {
     return wire::HvStatus::invalid_arg;
   }
-  std::unique_ptr<NetlinkSocket> socket;
-  NetworkSnapshot network;
-  if ((last_errno_ = NetlinkSocket::open(socket)) != 0 ||
-      (last_errno_ = socket->snapshot(network)) != 0) {
+  NetlinkSocket::OpenResult opened = NetlinkSocket::open();
+  if ((last_errno_ = opened.error) != 0) {
     return wire::HvStatus::fail;
   }
+  NetlinkSocket* socket = opened.socket.get();
+  SnapshotResult read = socket->snapshot();
+  if ((last_errno_ = read.error) != 0) {
+    return wire::HvStatus::fail;
+  }
+  const NetworkSnapshot& network = read.network;
   for (const NetAddress& present : network.addresses) {
     const bool keep = present.link_index != link_index || present.scope != RT_SCOPE_UNIVERSE ||
                       std::any_of(wanted->begin(), wanted->end(), [&](const NetAddress& address) {

@@ -16,10 +16,10 @@ constexpr std::size_t kReceiveBytes = 64 * 1024;
 constexpr timeval kReceiveTimeout{.tv_sec = 2, .tv_usec = 0};
 }  // namespace
 
-int NetlinkSocket::open(std::unique_ptr<NetlinkSocket>& out) {
+NetlinkSocket::OpenResult NetlinkSocket::open() {
   const int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
   if (fd < 0) {
-    return errno;
+    return {errno, nullptr};
   }
   sockaddr_nl local{};
   local.nl_family = AF_NETLINK;
@@ -27,10 +27,9 @@ int NetlinkSocket::open(std::unique_ptr<NetlinkSocket>& out) {
       setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &kReceiveTimeout, sizeof(kReceiveTimeout)) != 0) {
     const int error = errno;
     ::close(fd);
-    return error;
+    return {error, nullptr};
   }
-  out.reset(new NetlinkSocket(fd));
-  return 0;
+  return {0, std::unique_ptr<NetlinkSocket>(new NetlinkSocket(fd))};
 }
 
 NetlinkSocket::~NetlinkSocket() { ::close(fd_); }
@@ -72,17 +71,22 @@ int NetlinkSocket::request(std::span<const std::byte> message) {
   return receive_until_done(acknowledgement);
 }
 
-int NetlinkSocket::snapshot(NetworkSnapshot& out) {
+SnapshotResult NetlinkSocket::snapshot() {
   NetlinkDump dump;
   for (const uint16_t type : {RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE}) {
     if (const int error = this->dump(type, AF_UNSPEC, dump); error != 0) {
-      return error;
+      return {error, {}};
     }
   }
-  out.links = std::move(dump.links);
-  out.addresses = std::move(dump.addresses);
-  out.routes = std::move(dump.routes);
-  return 0;
+  return {0, {std::move(dump.links), std::move(dump.addresses), std::move(dump.routes)}};
+}
+
+SnapshotResult read_network() {
+  NetlinkSocket::OpenResult opened = NetlinkSocket::open();
+  if (opened.error != 0) {
+    return {opened.error, {}};
+  }
+  return opened.socket->snapshot();
 }
 
 }  // namespace uvmbus::kvpd

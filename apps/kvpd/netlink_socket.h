@@ -18,10 +18,16 @@ struct NetworkSnapshot {
   std::vector<NetRoute> routes;
 };
 
+struct SnapshotResult {
+  int error;  // 0 or a positive errno
+  NetworkSnapshot network;
+};
+
 class NetlinkSocket {
  public:
-  // Opens and binds a socket; errno (positive) on failure.
-  static int open(std::unique_ptr<NetlinkSocket>& out);
+  struct OpenResult;
+  // Opens and binds a socket.
+  [[nodiscard]] static OpenResult open();
   ~NetlinkSocket();
   NetlinkSocket(const NetlinkSocket&) = delete;
   NetlinkSocket& operator=(const NetlinkSocket&) = delete;
@@ -32,7 +38,7 @@ class NetlinkSocket {
   // Sends a request that asks for an ACK and waits for it: 0 or a positive errno.
   int request(std::span<const std::byte> message);
   // RTM_GETLINK + RTM_GETADDR + RTM_GETROUTE for all families.
-  int snapshot(NetworkSnapshot& out);
+  [[nodiscard]] SnapshotResult snapshot();
 
   uint32_t next_sequence() noexcept { return ++sequence_; }
 
@@ -43,5 +49,13 @@ class NetlinkSocket {
   int fd_;
   uint32_t sequence_ = 0;
 };
+
+struct NetlinkSocket::OpenResult {
+  int error;  // 0 or a positive errno
+  std::unique_ptr<NetlinkSocket> socket;
+};
+
+// Opens a socket and takes one snapshot (the common case).
+[[nodiscard]] SnapshotResult read_network();
 
 }  // namespace uvmbus::kvpd
