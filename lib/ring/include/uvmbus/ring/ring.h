@@ -181,7 +181,16 @@ class alignas(kCacheAlign) RingWriter {
   uint32_t data_size() const noexcept { return data_size_; }
 
  private:
-  WriteStatus write_one(const OutPacket& packet) noexcept;
+  // The state a batch of writes advances, kept in registers during a burst.
+  struct BatchCursor {
+    uint32_t next;     // end of the uncommitted batch
+    uint32_t free;     // bytes free after `next`
+    uint32_t packets;  // packets in the batch
+    uint32_t bytes;    // ring bytes in the batch
+  };
+  BatchCursor load_cursor() const noexcept;
+  void store_cursor(const BatchCursor& cursor) noexcept;
+  WriteStatus append(const OutPacket& packet, BatchCursor& cursor) noexcept;
   bool refresh_read_index() noexcept;
   void copy_in(uint32_t offset, const void* src, uint32_t len) noexcept;
   void fail(RingError error) noexcept;
@@ -297,6 +306,7 @@ class alignas(kCacheAlign) RingReader {
   ReadStatus peek(DescriptorWords& words) noexcept;
   static uint32_t packet_bytes(const DescriptorWords& words) noexcept;
   bool refresh_write_index() noexcept;
+  void prefetch(uint32_t offset, uint32_t bytes) const noexcept;
   void copy_out(uint32_t offset, void* dst, uint32_t len) const noexcept;
   void consume(uint32_t len) noexcept;
   ReadStatus fail(RingError error) noexcept;
