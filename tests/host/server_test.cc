@@ -344,6 +344,42 @@ TEST_F(ServerTest, AVanishingGuestIsReclaimedAndTheOtherKeepsWorking) {
   }
 }
 
+TEST_F(ServerTest, AHostileGuestDoesNotDisturbAnother) {
+  const auto good = connect();
+  channel::Channel& channel = good->open(good->relid_of(kEchoInstance));
+  RawGuest hostile;
+  const uint32_t hostile_id = server->add_partition(std::move(hostile.pair.host), "hostile");
+  uint64_t state = 0x9e3779b97f4a7c15ull;
+  std::vector<std::byte> junk(wire::kMaxChannelMessageSize);
+  for (int i = 0; i < 2000; ++i) {
+    for (std::byte& b : junk) {
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      b = static_cast<std::byte>(state >> 56);
+    }
+    wire::store(junk, 0, static_cast<uint32_t>(i % 32));  // every message type
+    hostile.send_bytes(std::span(junk).first(static_cast<std::size_t>(state % junk.size())));
+    if (i % 100 == 0) {
+      expect_echo(channel, numbered("meanwhile ", static_cast<uint64_t>(i)));
+    }
+  }
+  ASSERT_TRUE(eventually([&] {
+    const auto snapshot = partition(hostile_id);
+    return snapshot && snapshot->messages == 2000;
+  }));
+  const auto hostile_snapshot = partition(hostile_id);
+  uint64_t hostile_faults = 0;
+  for (const uint64_t count : hostile_snapshot->faults) {
+    hostile_faults += count;
+  }
+  EXPECT_GT(hostile_faults, 0u);
+  const auto good_snapshot = partition(good->partition);
+  ASSERT_TRUE(good_snapshot);
+  for (const uint64_t count : good_snapshot->faults) {
+    EXPECT_EQ(count, 0u);
+  }
+  expect_echo(channel, "after the storm");
+}
+
 TEST_F(ServerTest, AGuestThatNeverReadsBlocksNoOtherChannel) {
   const auto stuck = connect();
   const auto other = connect();
