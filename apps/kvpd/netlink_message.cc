@@ -80,7 +80,7 @@ bool parse_link(std::span<const std::byte> payload, NetlinkDump& dump) {
   const bool fits = for_each_attribute(attributes_after<ifinfomsg>(payload), [&](const Attribute& attribute) {
     if (attribute.type == IFLA_IFNAME) {
       const auto* text = reinterpret_cast<const char*>(attribute.data.data());
-      link.name.assign(text, strnlen(text, std::min<std::size_t>(attribute.data.size(), IFNAMSIZ)));
+      link.name.assign(text, strnlen(text, std::min<std::size_t>(attribute.data.size(), IFNAMSIZ - 1)));
     } else if (attribute.type == IFLA_ADDRESS && attribute.data.size() == link.mac.size()) {
       std::memcpy(link.mac.data(), attribute.data.data(), link.mac.size());
       link.has_mac = true;

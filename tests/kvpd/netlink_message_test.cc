@@ -116,6 +116,13 @@ TEST(NetlinkMessageTest, SkipsAddressesWithWrongSizesOrPrefixes) {
   EXPECT_TRUE(dump.addresses.empty());
 }
 
+TEST(NetlinkMessageTest, CutsAnUnterminatedInterfaceNameToWhatTheKernelAllows) {
+  NetlinkDump dump;
+  ASSERT_EQ(parse_netlink(link_message(4, 0, "sixteen-chars-xx", {}), dump), ParseStatus::more);
+  ASSERT_EQ(dump.links.size(), 1u);
+  EXPECT_EQ(dump.links[0].name, "sixteen-chars-x");  // IFNAMSIZ - 1
+}
+
 TEST(NetlinkMessageTest, ReadsAcknowledgementsAndErrors) {
   std::vector<std::byte> out(NLMSG_SPACE(sizeof(nlmsgerr)));
   auto* header = reinterpret_cast<nlmsghdr*>(out.data());
