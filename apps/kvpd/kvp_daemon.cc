@@ -124,9 +124,15 @@ void KvpDaemon::PacketHandler::operator()(channel::Channel& channel,
     const channel::SendItem reply{.kind = channel::SendKind::inband,
                                   .payload = std::span(&segment, 1),
                                   .trans_id = received.trans_id};
+    // One transaction at a time keeps the outbound ring nearly empty: a
+    // full ring or an ended channel is rare, counted and logged.
     const channel::SendResult sent = channel.send_burst(std::span(&reply, 1));
-    auto& counter = sent.sent == 1 ? self.counters_.replies_sent : self.counters_.send_failures;
-    counter.fetch_add(1, std::memory_order_relaxed);
+    if (sent.sent == 1) {
+      self.counters_.replies_sent.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      self.counters_.send_failures.fetch_add(1, std::memory_order_relaxed);
+      log(LogLevel::error, "event=reply_not_sent reason={}", channel::to_string(sent.status));
+    }
   }
 }
 
