@@ -38,8 +38,11 @@ bool packet_type_known(uint16_t type) noexcept {
 }  // namespace
 
 RingReader::RingReader(const RingMemory& mem) {
-  if (!ring_memory_valid(mem)) {
-    fail(RingError::bad_memory);
+  // Continue where the ring stands. Our own read_index is read here once
+  // and never again; the writer's is validated like every later load.
+  const detail::Attachment attachment = detail::attach(mem);
+  if (attachment.error != RingError::none) {
+    fail(attachment.error);
     return;
   }
   header_ = mem.header;
@@ -47,20 +50,9 @@ RingReader::RingReader(const RingMemory& mem) {
   data_size_ = mem.data_size;
   mirrored_ = mem.mirrored;
   max_packet_bytes_ = reader_max_packet_bytes(data_size_);
-
-  // Attach: continue where the ring stands. Our own read_index is read once
-  // here and never again; the peer's write_index is validated.
-  const uint32_t read_index = detail::load(header_->read_index, std::memory_order_relaxed);
-  const uint32_t write_index = detail::load(header_->write_index, std::memory_order_acquire);
-  for (const uint32_t index : {read_index, write_index}) {
-    if (const RingError error = check_index(index, data_size_); error != RingError::none) {
-      fail(error);
-      return;
-    }
-  }
-  committed_ = next_ = read_index;
-  cached_write_ = write_index;
-  available_ = ring_distance(read_index, write_index, data_size_);
+  committed_ = next_ = attachment.read_index;
+  cached_write_ = attachment.write_index;
+  available_ = ring_distance(attachment.read_index, attachment.write_index, data_size_);
   if (!mirrored_) {
     bounce_ = std::make_unique<std::byte[]>(max_packet_bytes_);
   }

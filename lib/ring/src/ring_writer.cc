@@ -120,8 +120,12 @@ template <typename Put>
 }  // namespace
 
 RingWriter::RingWriter(const RingMemory& mem) noexcept {
-  if (!ring_memory_valid(mem)) {
-    fail(RingError::bad_memory);
+  // Continue where the ring stands. Our own write_index is read here once
+  // and never again (we keep it privately); the reader's is validated like
+  // every later load.
+  const detail::Attachment attachment = detail::attach(mem);
+  if (attachment.error != RingError::none) {
+    fail(attachment.error);
     return;
   }
   header_ = mem.header;
@@ -129,21 +133,9 @@ RingWriter::RingWriter(const RingMemory& mem) noexcept {
   data_size_ = mem.data_size;
   mirrored_ = mem.mirrored;
   max_packet_bytes_ = writer_max_packet_bytes(data_size_);
-
-  // Attach: continue where the ring stands. Our own write_index is read once
-  // here and never again (we keep it privately); the peer's read_index is
-  // validated like every later load.
-  const uint32_t write_index = detail::load(header_->write_index, std::memory_order_relaxed);
-  const uint32_t read_index = detail::load(header_->read_index, std::memory_order_acquire);
-  for (const uint32_t index : {write_index, read_index}) {
-    if (const RingError error = check_index(index, data_size_); error != RingError::none) {
-      fail(error);
-      return;
-    }
-  }
-  committed_ = next_ = write_index;
-  cached_read_ = read_index;
-  free_ = data_size_ - ring_distance(read_index, write_index, data_size_);
+  committed_ = next_ = attachment.write_index;
+  cached_read_ = attachment.read_index;
+  free_ = data_size_ - ring_distance(attachment.read_index, attachment.write_index, data_size_);
 }
 
 void RingWriter::fail(RingError error) noexcept {

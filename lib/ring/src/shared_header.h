@@ -44,4 +44,27 @@ inline RingError check_index(uint32_t index, uint32_t size) noexcept {
   return index < size ? RingError::none : RingError::index_out_of_range;
 }
 
+// The indices a side finds when it attaches to a ring, loaded once each and
+// checked. Acquire: the first look at the peer's index pairs with the peer's
+// publish (W-PUB or R-PUB), like every later load of it.
+struct Attachment {
+  RingError error;
+  uint32_t write_index;
+  uint32_t read_index;
+};
+
+inline Attachment attach(const RingMemory& mem) noexcept {
+  if (!ring_memory_valid(mem)) {
+    return {.error = RingError::bad_memory, .write_index = 0, .read_index = 0};
+  }
+  const uint32_t write_index = load(mem.header->write_index, std::memory_order_acquire);
+  const uint32_t read_index = load(mem.header->read_index, std::memory_order_acquire);
+  for (const uint32_t index : {write_index, read_index}) {
+    if (const RingError error = check_index(index, mem.data_size); error != RingError::none) {
+      return {.error = error, .write_index = 0, .read_index = 0};
+    }
+  }
+  return {.error = RingError::none, .write_index = write_index, .read_index = read_index};
+}
+
 }  // namespace uvmbus::ring::detail

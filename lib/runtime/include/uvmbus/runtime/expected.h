@@ -2,11 +2,7 @@
 // none. A stand-in for C++23's std::expected (absent from our g++ 12) with the
 // same spelling for the subset used here, so callers can switch with a
 // using-declaration later. Accessing the wrong alternative is a precondition
-// violation (asserted), not an exception.
-//
-// The runtime is the lowest layer that reports errors this way without
-// depending on lib/channel; lib/channel's copy can become a using-declaration
-// of this one once it links lib/runtime.
+// violation (asserted), not an exception. lib/channel uses this one too.
 #pragma once
 
 #include <cassert>
