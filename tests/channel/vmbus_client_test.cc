@@ -482,6 +482,111 @@ TEST_F(ConnectedClient, CloseSendsCloseChannelOnlyForAnOpenChannel) {
 }
 
 // ---------------------------------------------------------------------------
+// ModifyChannel
+
+wire::ModifyChannelResponse modify_response(uint32_t relid, uint32_t status) {
+  auto message = wire::make_channel_message<wire::ModifyChannelResponse>();
+  message.child_relid = relid;
+  message.status = status;
+  return message;
+}
+
+TEST_F(ConnectedClient, ModifyChannelWaitsForTheAcknowledgementFromFivePointThreeOn) {
+  offer(7);
+  EXPECT_EQ(client.start_modify(7, 1), ControlError::invalid_state);  // not open
+  open(7, created_gpadl(7));
+  sender.sent.clear();
+  ASSERT_EQ(client.start_modify(7, 3), ControlError::none);
+  ASSERT_EQ(sender.sent.size(), 1u);
+  EXPECT_EQ(sender.type(0), ChannelMessageType::modifychannel);
+  EXPECT_EQ(sender.message<wire::ModifyChannel>(0).child_relid, 7u);
+  EXPECT_EQ(sender.message<wire::ModifyChannel>(0).target_vp, 3u);
+  EXPECT_EQ(client.modify_status(7).state, ModifyState::pending);
+  EXPECT_EQ(client.start_modify(7, 4), ControlError::invalid_state);  // one at a time
+  // A response for another channel does not complete it.
+  EXPECT_EQ(client.on_message(bytes_of(modify_response(99, 0))), ControlError::unknown_relid);
+  ASSERT_EQ(client.on_message(bytes_of(modify_response(7, 0))), ControlError::none);
+  EXPECT_EQ(client.modify_status(7).state, ModifyState::applied);
+  EXPECT_EQ(client.modify_status(7).target_vp, 3u);
+  // A second response answers nothing.
+  EXPECT_EQ(client.on_message(bytes_of(modify_response(7, 0))), ControlError::unexpected_message);
+  EXPECT_EQ(rejected(client, ControlError::unexpected_message), 1u);
+}
+
+TEST_F(ConnectedClient, ARefusedModifyCarriesTheHostStatus) {
+  offer(7);
+  open(7, created_gpadl(7));
+  ASSERT_EQ(client.start_modify(7, 9), ControlError::none);
+  ASSERT_EQ(client.on_message(bytes_of(modify_response(7, 0xC0000001))), ControlError::none);
+  const ModifyStatus status = client.modify_status(7);
+  EXPECT_EQ(status.state, ModifyState::failed);
+  EXPECT_EQ(status.error, ControlError::host_refused);
+  EXPECT_EQ(status.host_status, 0xC0000001u);
+  // Closing forgets it; a response after the close is unexpected.
+  ASSERT_EQ(client.start_modify(7, 1), ControlError::none);
+  ASSERT_EQ(client.close_channel(7), ControlError::none);
+  EXPECT_EQ(client.modify_status(7).state, ModifyState::none);
+  EXPECT_EQ(client.on_message(bytes_of(modify_response(7, 0))), ControlError::unexpected_message);
+}
+
+TEST_F(ConnectedClient, RescindAndHostGoneFailAPendingModify) {
+  offer(7);
+  open(7, created_gpadl(7));
+  offer(8, kInstanceB);
+  open(8, created_gpadl(8));
+  ASSERT_EQ(client.start_modify(7, 1), ControlError::none);
+  ASSERT_EQ(client.start_modify(8, 1), ControlError::none);
+  auto rescind = wire::make_channel_message<wire::RescindChannelOffer>();
+  rescind.child_relid = 7;
+  ASSERT_EQ(client.on_message(bytes_of(rescind)), ControlError::none);
+  EXPECT_EQ(client.modify_status(7).state, ModifyState::failed);
+  EXPECT_EQ(client.modify_status(7).error, ControlError::rescinded);
+  EXPECT_EQ(client.start_modify(7, 2), ControlError::rescinded);
+  client.on_host_gone();
+  EXPECT_EQ(client.modify_status(8).state, ModifyState::failed);
+  EXPECT_EQ(client.modify_status(8).error, ControlError::host_gone);
+}
+
+// Connects `client` at exactly `version`, then offers and opens relid 7.
+void open_at_version(VmbusClient& client, RecordingSender& sender) {
+  connect_client(client);
+  ASSERT_EQ(client.on_message(bytes_of(offer_message(7, kInstanceA))), ControlError::none);
+  const Expected<uint32_t, ControlError> gpadl = client.start_create_gpadl(7, 0x100000, 4);
+  ASSERT_TRUE(gpadl);
+  auto created = wire::make_channel_message<wire::GpadlCreated>();
+  created.child_relid = 7;
+  created.gpadl = *gpadl;
+  ASSERT_EQ(client.on_message(bytes_of(created)), ControlError::none);
+  ASSERT_EQ(client.start_open({.relid = 7, .ring_gpadl = *gpadl, .downstream_page_offset = 2}),
+            ControlError::none);
+  auto result = wire::make_channel_message<wire::OpenChannelResult>();
+  result.child_relid = 7;
+  result.openid = 7;
+  ASSERT_EQ(client.on_message(bytes_of(result)), ControlError::none);
+  sender.sent.clear();
+}
+
+TEST(VmbusClientModifyOldVersions, BeforeFivePointThreeAModifyIsAppliedOnceSent) {
+  static constexpr std::array versions = {VmbusVersion::win10_v5_2};
+  RecordingSender sender;
+  VmbusClient client(sender, {.versions = versions});
+  open_at_version(client, sender);
+  ASSERT_EQ(client.start_modify(7, 5), ControlError::none);
+  EXPECT_EQ(sender.type(0), ChannelMessageType::modifychannel);
+  EXPECT_EQ(client.modify_status(7).state, ModifyState::applied);
+  EXPECT_EQ(client.on_message(bytes_of(modify_response(7, 0))), ControlError::unexpected_message);
+}
+
+TEST(VmbusClientModifyOldVersions, BeforeFourPointOneThereIsNoModifyChannel) {
+  static constexpr std::array versions = {VmbusVersion::win10};
+  RecordingSender sender;
+  VmbusClient client(sender, {.versions = versions});
+  open_at_version(client, sender);
+  EXPECT_EQ(client.start_modify(7, 5), ControlError::invalid_state);
+  EXPECT_TRUE(sender.sent.empty());
+}
+
+// ---------------------------------------------------------------------------
 // Rescind, EOF, unload
 
 TEST_F(ConnectedClient, RescindFailsPendingRequestsAndSilencesTheChannel) {

@@ -205,6 +205,32 @@ TEST_F(ServerTest, EchoReturnsPacketsAndCompletesRequests) {
   EXPECT_EQ(stats.stats.packets_out, 101u);
 }
 
+TEST_F(ServerTest, ModifyChannelIsAcknowledgedAndTheChannelKeepsWorking) {
+  const auto guest = connect();
+  const uint32_t echo = guest->relid_of(kEchoInstance);
+  channel::Channel& channel = guest->open(echo);
+  EXPECT_EQ(guest->connection->modify_channel(echo, 1), channel::ControlError::none);
+  EXPECT_EQ(guest->connection->client().modify_status(echo).state, channel::ModifyState::applied);
+  expect_echo(channel, "after modify");
+  // Not open: the guest does not ask.
+  EXPECT_EQ(guest->connection->modify_channel(guest->relid_of(kSinkInstance), 1),
+            channel::ControlError::invalid_state);
+  const auto snapshot = partition(guest->partition);
+  ASSERT_TRUE(snapshot);
+  EXPECT_EQ(snapshot->faults, ControlFaultCounts{});
+}
+
+TEST_F(ServerTest, ModifyChannelWithAHostThatDoesNotAcknowledge) {
+  static constexpr std::array no_ack{wire::VmbusVersion::win10_v5_2};
+  channel::ConnectionOptions options = channel::test::quick_options();
+  options.client.versions = no_ack;
+  const auto guest = connect(options);
+  const uint32_t echo = guest->relid_of(kEchoInstance);
+  channel::Channel& channel = guest->open(echo);
+  EXPECT_EQ(guest->connection->modify_channel(echo, 1), channel::ControlError::none);
+  expect_echo(channel, "after an unacknowledged modify");
+}
+
 TEST_F(ServerTest, SinkConsumesAndCompletes) {
   const auto guest = connect();
   channel::Channel& channel = guest->open(guest->relid_of(kSinkInstance));

@@ -43,12 +43,13 @@ Expected<HostMessage, ControlError> parse_host_message(std::span<const std::byte
       return copy_out<wire::GpadlTorndown>(bytes);
     case ChannelMessageType::openchannel_result:
       return copy_out<wire::OpenChannelResult>(bytes);
+    case ChannelMessageType::modifychannel_response:
+      return copy_out<wire::ModifyChannelResponse>(bytes);
     case ChannelMessageType::unload_response:
       return copy_out<wire::UnloadResponse>(bytes);
     // Host-to-guest messages answering requests this client never sends.
     case ChannelMessageType::close_reserved_channel_response:
     case ChannelMessageType::tl_connect_result:
-    case ChannelMessageType::modifychannel_response:
     case ChannelMessageType::modify_connection_response:
     case ChannelMessageType::pause:
     case ChannelMessageType::pause_response:

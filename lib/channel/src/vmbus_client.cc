@@ -239,6 +239,36 @@ ControlError VmbusClient::start_open(const OpenRequest& request) noexcept {
     return error;
   }
   record->open = OpenStatus{.state = OpenState::opening};
+  record->modify = ModifyStatus{};
+  return ControlError::none;
+}
+
+ControlError VmbusClient::start_modify(uint32_t relid, uint32_t target_vp) noexcept {
+  if (state_ != ConnectionState::connected ||
+      !at_least(options_.versions[version_index_], wire::VmbusVersion::win10_v4_1)) {
+    return ControlError::invalid_state;
+  }
+  OfferRecord* record = find_offer(relid);
+  if (record == nullptr) {
+    return ControlError::invalid_argument;
+  }
+  if (record->rescinded) {
+    return ControlError::rescinded;
+  }
+  if (record->open.state != OpenState::open || record->modify.state == ModifyState::pending) {
+    return ControlError::invalid_state;
+  }
+  auto message = wire::make_channel_message<wire::ModifyChannel>();
+  message.child_relid = relid;
+  message.target_vp = target_vp;
+  if (const ControlError error = send(message); error != ControlError::none) {
+    return error;
+  }
+  const bool acknowledged =
+      at_least(options_.versions[version_index_], wire::VmbusVersion::win10_v5_3);
+  record->modify = ModifyStatus{
+      .state = acknowledged ? ModifyState::pending : ModifyState::applied,
+      .target_vp = target_vp};
   return ControlError::none;
 }
 
@@ -249,6 +279,7 @@ ControlError VmbusClient::close_channel(uint32_t relid) noexcept {
   }
   const bool was_open = record->open.state == OpenState::open;
   record->open = OpenStatus{};
+  record->modify = ModifyStatus{};
   if (!was_open || record->rescinded || state_ != ConnectionState::connected) {
     return ControlError::none;
   }
@@ -338,6 +369,11 @@ OpenStatus VmbusClient::open_status(uint32_t relid) const noexcept {
   return record != nullptr ? record->open : OpenStatus{};
 }
 
+ModifyStatus VmbusClient::modify_status(uint32_t relid) const noexcept {
+  const OfferRecord* record = find_offer(relid);
+  return record != nullptr ? record->modify : ModifyStatus{};
+}
+
 GpadlStatus VmbusClient::gpadl_status(uint32_t handle) const noexcept {
   const auto found = gpadls_.find(handle);
   return found != gpadls_.end() ? found->second.status : GpadlStatus{};
@@ -410,9 +446,19 @@ void VmbusClient::fail_pending(ControlError error) noexcept {
     ++it;
   }
   for (std::optional<OfferRecord>& record : offers_) {
-    if (record && record->open.state == OpenState::opening) {
-      record->open = OpenStatus{.state = OpenState::failed, .error = error};
+    if (record) {
+      fail_pending(*record, error);
     }
+  }
+}
+
+void VmbusClient::fail_pending(OfferRecord& record, ControlError error) noexcept {
+  if (record.open.state == OpenState::opening) {
+    record.open = OpenStatus{.state = OpenState::failed, .error = error};
+  }
+  if (record.modify.state == ModifyState::pending) {
+    record.modify.state = ModifyState::failed;
+    record.modify.error = error;
   }
 }
 
@@ -487,7 +533,7 @@ ControlError VmbusClient::handle(const wire::OfferChannel& message) noexcept {
     ++stats_.offers_rejected_by_cause[static_cast<std::size_t>(*error)];
     return ControlError::offer_rejected;
   }
-  offers_[offer->relid] = OfferRecord{.offer = *offer, .rescinded = false, .open = {}};
+  offers_[offer->relid] = OfferRecord{.offer = *offer, .rescinded = false, .open = {}, .modify = {}};
   ++stats_.offers_accepted;
   push_event({ClientEventType::offer, offer->relid});
   return ControlError::none;
@@ -505,9 +551,7 @@ ControlError VmbusClient::handle(const wire::RescindChannelOffer& message) noexc
     return ControlError::unexpected_message;
   }
   record->rescinded = true;
-  if (record->open.state == OpenState::opening) {
-    record->open = OpenStatus{.state = OpenState::failed, .error = ControlError::rescinded};
-  }
+  fail_pending(*record, ControlError::rescinded);
   for (auto it = gpadls_.begin(); it != gpadls_.end();) {
     GpadlRecord& gpadl = it->second;
     if (gpadl.relid == message.child_relid && gpadl.status.state == GpadlState::tearing_down) {
@@ -581,6 +625,25 @@ ControlError VmbusClient::handle(const wire::OpenChannelResult& message) noexcep
                                      : OpenStatus{.state = OpenState::failed,
                                                   .error = ControlError::host_refused,
                                                   .host_status = message.status};
+  return ControlError::none;
+}
+
+ControlError VmbusClient::handle(const wire::ModifyChannelResponse& message) noexcept {
+  if (!accepting_channel_messages()) {
+    return ControlError::unexpected_message;
+  }
+  OfferRecord* record = find_offer(message.child_relid);
+  if (record == nullptr) {
+    return ControlError::unknown_relid;
+  }
+  if (record->modify.state != ModifyState::pending) {
+    return ControlError::unexpected_message;
+  }
+  record->modify.state = message.status == 0 ? ModifyState::applied : ModifyState::failed;
+  if (message.status != 0) {
+    record->modify.error = ControlError::host_refused;
+    record->modify.host_status = message.status;
+  }
   return ControlError::none;
 }
 

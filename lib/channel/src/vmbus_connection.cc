@@ -164,6 +164,20 @@ ControlError VmbusConnection::register_new_regions() {
   return ControlError::none;
 }
 
+ControlError VmbusConnection::modify_channel(uint32_t relid, uint32_t target_vp) {
+  ControlError error = client_.start_modify(relid, target_vp);
+  if (error == ControlError::none) {
+    error = wait_until(
+        [&] { return client_.modify_status(relid).state != ModifyState::pending; },
+        options_.reply_timeout);
+  }
+  const ModifyStatus status = client_.modify_status(relid);
+  if (status.state == ModifyState::failed) {
+    return status.error;
+  }
+  return error;
+}
+
 // ---------------------------------------------------------------------------
 // GPADLs
 

@@ -19,7 +19,8 @@ namespace uvmbus::channel {
 using HostMessage = std::variant<wire::VersionResponse, wire::OfferChannel,
                                  wire::RescindChannelOffer, wire::AllOffersDelivered,
                                  wire::GpadlCreated, wire::GpadlTorndown,
-                                 wire::OpenChannelResult, wire::UnloadResponse>;
+                                 wire::OpenChannelResult, wire::ModifyChannelResponse,
+                                 wire::UnloadResponse>;
 
 // Errors: message_oversized, message_truncated (also for fewer than the 8
 // header bytes), unknown_message_type, wrong_direction, unsupported_message.

@@ -11,6 +11,7 @@
 // header message (up to 26 PFNs) plus body messages (up to 28 each), answered
 // by GpadlCreated with the same relid and handle; OpenChannel answered by
 // OpenChannelResult with the same relid and openid; CloseChannel (no reply);
+// ModifyChannel, answered from 5.3 on by ModifyChannelResponse;
 // GpadlTeardown / GpadlTorndown; Rescind, then RelidReleased once the guest
 // let go of the channel; Unload / UnloadResponse.
 //
@@ -114,6 +115,23 @@ struct OpenStatus {
   uint32_t host_status = 0;  // OpenChannelResult::status when refused
 };
 
+// ModifyChannel (protocol 4.1+): moves a channel's host-to-guest interrupts
+// to another VP. Hosts acknowledge it from 5.3 on; before that the request
+// counts as applied once sent.
+enum class ModifyState : uint8_t {
+  none,     // no ModifyChannel since the channel was opened
+  pending,  // sent, waiting for ModifyChannelResponse
+  applied,  // acknowledged, or sent to a host that does not acknowledge
+  failed,   // see ModifyStatus::error
+};
+
+struct ModifyStatus {
+  ModifyState state = ModifyState::none;
+  ControlError error = ControlError::none;
+  uint32_t host_status = 0;  // ModifyChannelResponse::status when refused
+  uint32_t target_vp = 0;    // of the latest request
+};
+
 struct OpenRequest {
   uint32_t relid = 0;
   uint32_t ring_gpadl = 0;              // a created GPADL of this channel
@@ -174,6 +192,9 @@ class VmbusClient {
   void forget_gpadl(uint32_t handle) noexcept;
   // OpenChannel (openid = relid, as Linux).
   ControlError start_open(const OpenRequest& request) noexcept;
+  // ModifyChannel for an open channel; one at a time per channel. From
+  // protocol 4.1 on (invalid_state before).
+  ControlError start_modify(uint32_t relid, uint32_t target_vp) noexcept;
   // CloseChannel; no reply. Sends nothing for a rescinded channel.
   ControlError close_channel(uint32_t relid) noexcept;
   // RelidReleased for a rescinded channel the guest no longer uses; the relid
@@ -200,6 +221,7 @@ class VmbusClient {
   // Offers not rescinded, in relid order.
   std::vector<Offer> offers() const;
   OpenStatus open_status(uint32_t relid) const noexcept;
+  ModifyStatus modify_status(uint32_t relid) const noexcept;
   GpadlStatus gpadl_status(uint32_t handle) const noexcept;
 
   // Offers, rescinds and AllOffersDelivered, oldest first.
@@ -212,6 +234,7 @@ class VmbusClient {
     Offer offer;
     bool rescinded = false;
     OpenStatus open;
+    ModifyStatus modify;
   };
   struct GpadlRecord {
     uint32_t relid = 0;
@@ -231,6 +254,7 @@ class VmbusClient {
   const OfferRecord* find_offer(uint32_t relid) const noexcept;
   uint32_t allocate_gpadl_handle() noexcept;
   void fail_pending(ControlError error) noexcept;
+  static void fail_pending(OfferRecord& record, ControlError error) noexcept;
 
   ControlError handle(const wire::VersionResponse& message) noexcept;
   ControlError handle(const wire::OfferChannel& message) noexcept;
@@ -239,6 +263,7 @@ class VmbusClient {
   ControlError handle(const wire::GpadlCreated& message) noexcept;
   ControlError handle(const wire::GpadlTorndown& message) noexcept;
   ControlError handle(const wire::OpenChannelResult& message) noexcept;
+  ControlError handle(const wire::ModifyChannelResponse& message) noexcept;
   ControlError handle(const wire::UnloadResponse& message) noexcept;
   std::optional<OfferError> check_against_others(const Offer& offer) const noexcept;
 

@@ -96,6 +96,9 @@ class VmbusConnection {
   // be closed first (subchannels_open).
   ControlError close_channel(uint32_t relid);
   Channel* channel(uint32_t relid) const noexcept;
+  // ModifyChannel: moves the open channel's host-to-guest interrupts to
+  // `target_vp`, waiting for the host's acknowledgement from protocol 5.3 on.
+  ControlError modify_channel(uint32_t relid, uint32_t target_vp);
 
   // ---- Device buffers -------------------------------------------------------
 
