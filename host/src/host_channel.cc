@@ -2,6 +2,8 @@
 // back-pressure).
 #include "uvmbus/host/host_channel.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 
@@ -65,6 +67,21 @@ HostChannel::HostChannel(const ring::RingMemory& from_guest, const ring::RingMem
 }
 
 HostChannel::~HostChannel() = default;
+
+void HostChannel::set_handler(std::unique_ptr<ChannelHandler> handler) noexcept {
+  handler_ = std::move(handler);
+  if (handler_ != nullptr) {
+    handler_->on_bind(*this);
+  }
+}
+
+void HostChannel::notify() noexcept {
+  notified_.store(true, std::memory_order_release);
+  // The worker sleeps in epoll on the doorbell eventfd: one more count on it
+  // wakes the worker as the guest's signal would (it drains the count).
+  const uint64_t one = 1;
+  [[maybe_unused]] const ssize_t written = ::write(link_->doorbell_fd(), &one, sizeof(one));
+}
 
 void HostChannel::close(CloseReason reason) noexcept {
   if (handler_ != nullptr) {
@@ -174,6 +191,11 @@ std::size_t HostChannel::poll(std::size_t budget) noexcept {
   }
   std::size_t handled = 0;
   if (write_held()) {
+    if (notified_.load(std::memory_order_relaxed)) [[unlikely]] {
+      if (notified_.exchange(false, std::memory_order_acquire)) {
+        handler_->on_notify(*this);
+      }
+    }
     while (handled < budget && !held_.present && !corrupt()) {
       ring::InPacket packet;
       const ring::ReadStatus status = reader_.next_copy(copy_, packet);
@@ -217,6 +239,9 @@ void HostChannel::publish() noexcept {
 bool HostChannel::try_enter_interrupt_mode() noexcept {
   if (corrupt()) {
     return true;  // nothing more will be done; doorbells are ignored
+  }
+  if (notified_.load(std::memory_order_relaxed) && !held_.present) {
+    return false;  // the handler has host-originated work
   }
   if (held_.present) {
     // Waiting for room only: the guest signals once pending_send_sz fits.

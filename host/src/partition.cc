@@ -447,6 +447,7 @@ std::optional<ControlFault> Partition::open_channel(const wire::OpenChannel& mes
   }
   ChannelContext context{.partition_id = id_,
                          .relid = message.child_relid,
+                         .partition_name = name_,
                          .subchannel_index = slot.subchannel_index,
                          .version = *version_,
                          .open_user_data = {},

@@ -13,13 +13,14 @@
 // Threads: name(), offer() and open_channel() are called on the control
 // thread and may be called for several partitions; a device shares nothing
 // between channels unless it synchronises it itself. on_packet() runs on
-// one worker at a time per channel and must not block.
+// one worker at a time per channel and must not block; so does on_notify().
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "uvmbus/ring/ring.h"
@@ -44,6 +45,7 @@ struct DeviceOffer {
 struct ChannelContext {
   uint32_t partition_id = 0;
   uint32_t relid = 0;
+  std::string partition_name;     // as given to VmbusServer::add_partition
   uint16_t subchannel_index = 0;  // 0 = primary
   wire::VmbusVersion version{};
   std::array<uint8_t, wire::kOpenChannelUserDataSize> open_user_data{};
@@ -76,6 +78,15 @@ class ChannelHandler {
   // `channel.send()` / `channel.complete()`; they are published together
   // when the current poll ends.
   virtual void on_packet(HostChannel& channel, const ring::InPacket& packet) noexcept = 0;
+  // On the control thread, when the handler is bound to its channel, before
+  // any worker polls it. A handler that originates packets (a host sending
+  // requests, as the KVP device does) keeps `channel` to call notify() from
+  // other threads, until on_close().
+  virtual void on_bind(HostChannel&) noexcept {}
+  // On the worker polling the channel, once per channel.notify() (several
+  // notifications may fold into one call). Sends go out with the poll's
+  // other packets.
+  virtual void on_notify(HostChannel&) noexcept {}
 };
 
 class Device {

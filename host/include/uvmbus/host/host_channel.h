@@ -15,8 +15,15 @@
 // A ring the guest corrupts ends the channel's data path: poll() does
 // nothing from then on, and the cause is counted.
 //
+// Host-originated packets. A device that sends requests of its own calls
+// notify() from any thread; the owning worker then calls the handler's
+// on_notify() from its next poll (waking it through the doorbell eventfd if
+// it sleeps), and the handler sends from there. A channel nobody notifies
+// pays one relaxed load per poll.
+//
 // Threads: the data path (poll, interrupt mode, send, complete) runs on the
-// worker that owns the channel; stats() and corrupt() from any thread.
+// worker that owns the channel; stats(), corrupt() and notify() from any
+// thread.
 #pragma once
 
 #include <array>
@@ -83,7 +90,7 @@ class HostChannel final : public runtime::Pollable {
   ~HostChannel() override;
 
   // Before the channel is attached to a worker.
-  void set_handler(std::unique_ptr<ChannelHandler> handler) noexcept { handler_ = std::move(handler); }
+  void set_handler(std::unique_ptr<ChannelHandler> handler) noexcept;
   // On the control thread, once no worker polls the channel any more.
   void close(CloseReason reason) noexcept;
 
@@ -103,6 +110,8 @@ class HostChannel final : public runtime::Pollable {
 
   // ---- Any thread ------------------------------------------------------------
   HostChannelStats stats() const noexcept;
+  // Has the handler's on_notify() called from the worker's next poll.
+  void notify() noexcept;
   bool corrupt() const noexcept { return corrupt_.load(std::memory_order_relaxed); }
 
  private:
@@ -145,6 +154,9 @@ class HostChannel final : public runtime::Pollable {
   std::vector<std::byte> held_bytes_; // header_ext then payload of the held reply
   HeldReply held_;
   std::atomic<bool> corrupt_{false};
+  // Set by notify() (release), taken by poll() (acquire): what the notifier
+  // prepared for the handler is visible to on_notify().
+  std::atomic<bool> notified_{false};
   Counters counters_;
 };
 
