@@ -35,10 +35,7 @@ channel::test::ScriptedHostConfig kvp_host_config(bool offer_kvp) {
   return config;
 }
 
-KvpHost::KvpHost(channel::test::ScriptedHost& host, uint32_t relid)
-    : host_(host),
-      relid_(relid),
-      endpoint_(wire::IcMessageType::kvp_exchange, {ic::kHostFrameworkVersions, kvp::kHostVersions}) {
+KvpHost::KvpHost(channel::test::ScriptedHost& host, uint32_t relid) : host_(host), relid_(relid) {
   host_.set_inband_handler(relid_, [this](uint64_t trans_id, std::span<const std::byte> payload) {
     const std::lock_guard lock(mutex_);
     replies_.emplace_back(trans_id, std::vector(payload.begin(), payload.end()));
@@ -69,24 +66,24 @@ std::optional<std::vector<std::byte>> KvpHost::exchange(std::span<const std::byt
   return reply;
 }
 
-ic::HostEvent KvpHost::exchange_framed(std::size_t size) {
+ic::HostEvent KvpHost::exchange_framed(std::span<const std::byte> packet) {
   const uint64_t trans_id = next_trans_id_++;
-  std::optional<std::vector<std::byte>> reply = exchange(std::span(buffer_).first(size), trans_id);
+  std::optional<std::vector<std::byte>> reply = exchange(packet, trans_id);
   if (!reply) {
     ADD_FAILURE() << "no reply from kvpd";
     return {ic::HostAction::dropped, ic::IcError::truncated, wire::HvStatus::fail, {}};
   }
   EXPECT_EQ(last_trans_id_, trans_id);  // the VMBus request id is echoed
   // Replies keep the request's length (the ring pads both to 8 bytes).
-  EXPECT_EQ(reply->size(), (size + 7) / 8 * 8);
+  EXPECT_EQ(reply->size(), (packet.size() + 7) / 8 * 8);
   reply_ = std::move(*reply);
-  return endpoint_.on_packet(reply_);
+  return session_.endpoint().on_packet(reply_);
 }
 
 ic::HostEvent KvpHost::negotiate() {
-  const ic::SizeResult written = endpoint_.start_negotiate(buffer_);
-  EXPECT_EQ(written.error, ic::IcError::none);
-  return exchange_framed(written.size);
+  const host::KvpHostSession::Packet written = session_.negotiate();
+  EXPECT_EQ(written.ic_error, ic::IcError::none);
+  return exchange_framed(written.bytes);
 }
 
 ic::HostEvent KvpHost::request(kvp::RequestSize written) {
@@ -95,9 +92,9 @@ ic::HostEvent KvpHost::request(kvp::RequestSize written) {
 }
 
 ic::HostEvent KvpHost::request_raw(std::size_t body_size) {
-  const ic::SizeResult framed = endpoint_.start_request(buffer_, body_size);
-  EXPECT_EQ(framed.error, ic::IcError::none);
-  return exchange_framed(framed.size);
+  const host::KvpHostSession::Packet framed = session_.frame(body_size);
+  EXPECT_EQ(framed.ic_error, ic::IcError::none);
+  return exchange_framed(framed.bytes);
 }
 
 KvpdUnderTest::KvpdUnderTest(const std::filesystem::path& pool_dir,

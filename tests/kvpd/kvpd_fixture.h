@@ -1,8 +1,9 @@
 // Test support: kvpd (KvpService + KvpDaemon on a runtime worker) at the
 // guest end of a loopback transport, and a KVP host played by the test on a
-// ScriptedHost: lib/ic's HostEndpoint and lib/kvp's host codec write the
-// requests, the scripted host puts them on the guest's inbound ring, and the
-// guest's replies come back through its in-band handler.
+// ScriptedHost: the host library's KvpHostSession (lib/ic's HostEndpoint and
+// lib/kvp's host codec) writes the requests, the scripted host puts them on
+// the guest's inbound ring, and the guest's replies come back through its
+// in-band handler.
 #pragma once
 
 #include <chrono>
@@ -21,6 +22,7 @@
 #include "scripted_host.h"
 #include "uvmbus/channel/guest_memory.h"
 #include "uvmbus/channel/loopback_transport.h"
+#include "uvmbus/host/kvp_session.h"
 #include "uvmbus/ic/host_endpoint.h"
 #include "uvmbus/kvp/host_codec.h"
 #include "uvmbus/kvp/versions.h"
@@ -51,17 +53,16 @@ class KvpHost {
   // The same, with a body size the caller chooses (hostile messages).
   ic::HostEvent request_raw(std::size_t body_size);
 
-  std::span<std::byte> body() { return std::span(buffer_).subspan(wire::kIcBodyOffset); }
-  ic::HostEndpoint& endpoint() { return endpoint_; }
+  std::span<std::byte> body() { return session_.body(); }
+  ic::HostEndpoint& endpoint() { return session_.endpoint(); }
   uint64_t last_reply_trans_id() const { return last_trans_id_; }
 
  private:
-  ic::HostEvent exchange_framed(std::size_t size);
+  ic::HostEvent exchange_framed(std::span<const std::byte> packet);
 
   channel::test::ScriptedHost& host_;
   uint32_t relid_;
-  ic::HostEndpoint endpoint_;
-  std::vector<std::byte> buffer_ = std::vector<std::byte>(wire::kIcMaxMessageSize);
+  host::KvpHostSession session_;
   std::vector<std::byte> reply_;
   uint64_t last_trans_id_ = 0;
   uint64_t next_trans_id_ = 100;
