@@ -98,9 +98,9 @@ runtime::Expected<nlohmann::json, ClientError> ControlClient::call(const nlohman
   return reply;
 }
 
-runtime::Expected<nlohmann::json, ClientError> ControlClient::call(std::string_view command,
-                                                                   nlohmann::json args) {
-  return call(make_request(command, std::move(args)));
+runtime::Expected<nlohmann::json, ClientError> ControlClient::command(std::string_view name,
+                                                                      nlohmann::json args) {
+  return call(make_request(name, std::move(args)));
 }
 
 }  // namespace uvmbus::hostctl

@@ -39,9 +39,9 @@ class ControlClient {
   // Sends `request` and returns hostd's reply object (ok or error).
   runtime::Expected<nlohmann::json, ClientError> call(const nlohmann::json& request,
                                                       std::chrono::milliseconds timeout = std::chrono::seconds(10));
-  // call() with make_request(command, args).
-  runtime::Expected<nlohmann::json, ClientError> call(std::string_view command,
-                                                      nlohmann::json args = nlohmann::json::object());
+  // call() with make_request(name, args).
+  runtime::Expected<nlohmann::json, ClientError> command(std::string_view name,
+                                                         nlohmann::json args = nlohmann::json::object());
 
  private:
   explicit ControlClient(int fd) noexcept : fd_(fd) {}
