@@ -1,7 +1,8 @@
 // Ping-pong driver: an initiator sends one numbered packet on a ping queue
 // and waits for the responder to echo it on a pong queue, many times over.
 // One-way latency is half of each round trip; the polling wait is the shared
-// spin_until loop, whatever the transport.
+// spin_until loop, whatever the transport. run_echo() is the same initiator
+// against a responder outside the benchmark's threads (an echo device).
 #pragma once
 
 #include <fmt/format.h>
@@ -66,20 +67,69 @@ bool await_packet(Q& queue, SequenceCheck& check, Consumer mode, Doorbell* bell,
 
 }  // namespace detail
 
+namespace detail {
+
+// The initiator's side of a run, on cache lines of its own.
+struct alignas(128) RoundTrips {
+  std::vector<uint64_t> ticks;  // one per measured round trip; allocated and touched untimed
+  std::size_t samples = 0;
+  uint64_t start = 0;
+  uint64_t end = 0;
+  bool broken = false;  // a send failed or a reply never came
+  SequenceCheck check;  // of the replies
+};
+
+inline RoundTrips make_round_trips(const PingPongSettings& settings) {
+  RoundTrips trips;
+  trips.ticks.resize(settings.max_samples);
+  return trips;
+}
+
+// The initiator's loop: sends packet n on `ping`, waits for it on `pong`,
+// records the round trip (after the warm-up), until the duration has passed
+// and there are enough samples.
+template <PacketQueue Ping, PacketQueue Pong>
+void initiate_round_trips(Ping& ping, Pong& pong, const PingPongSettings& config, RoundTrips& state,
+                          uint64_t timeout_ticks) noexcept {
+  const std::atomic<bool> never{false};
+  const uint64_t deadline = tsc_deadline(config.duration_s);
+  state.start = read_tsc();
+  for (uint64_t sequence = 0;; ++sequence) {
+    const uint64_t sent_at = read_tsc();
+    if (ping.send(sequence, 1) != 1 ||
+        !await_packet(pong, state.check, config.consumer, config.pong_bell, never, timeout_ticks)) {
+      state.broken = true;
+      break;
+    }
+    const uint64_t now = read_tsc();
+    if (sequence >= config.warmup_round_trips) {
+      state.ticks[state.samples++] = now - sent_at;
+    }
+    if (state.samples == state.ticks.size() || (now >= deadline && state.samples >= config.min_samples)) {
+      break;
+    }
+  }
+  state.end = read_tsc();
+}
+
+// Every round trip moves two packets: rates and signals count both.
+inline Metrics round_trip_metrics(RoundTrips& state, uint64_t signals, std::size_t payload_bytes) {
+  Metrics metrics = throughput_metrics(Throughput{.packets = 2 * state.check.expected,
+                                                  .ticks = state.end - state.start,
+                                                  .signals = signals,
+                                                  .payload_bytes = payload_bytes});
+  metrics.latency = one_way_latency(std::span(state.ticks.data(), state.samples));
+  return metrics;
+}
+
+}  // namespace detail
+
 // Throws std::runtime_error if either queue failed or a packet went missing.
 template <PacketQueue Q>
 Metrics run_pingpong(const CpuTopology& topology, CpuPair cpus, Q& ping, Q& pong,
                      const PingPongSettings& settings) {
   // Each thread writes only to its own cache lines.
-  struct alignas(128) InitiatorState {
-    std::vector<uint64_t> round_trips;  // allocated and touched here, untimed
-    std::size_t samples = 0;
-    uint64_t start = 0;
-    uint64_t end = 0;
-    bool broken = false;
-    SequenceCheck check;
-  } initiator_state;
-  initiator_state.round_trips.resize(settings.max_samples);
+  detail::RoundTrips initiator_state = detail::make_round_trips(settings);
   struct alignas(128) ResponderState {
     uint64_t echoed = 0;
     SequenceCheck check;
@@ -91,27 +141,7 @@ Metrics run_pingpong(const CpuTopology& topology, CpuPair cpus, Q& ping, Q& pong
   const uint64_t timeout_ticks = tsc_ticks(kReplyTimeoutS);
 
   auto initiator = [&] {
-    InitiatorState& state = initiator_state;
-    const std::atomic<bool> never{false};
-    const uint64_t deadline = tsc_deadline(config.duration_s);
-    state.start = read_tsc();
-    for (uint64_t sequence = 0;; ++sequence) {
-      const uint64_t sent_at = read_tsc();
-      if (ping.send(sequence, 1) != 1 ||
-          !detail::await_packet(pong, state.check, config.consumer, config.pong_bell, never, timeout_ticks)) {
-        state.broken = true;
-        break;
-      }
-      const uint64_t now = read_tsc();
-      if (sequence >= config.warmup_round_trips) {
-        state.round_trips[state.samples++] = now - sent_at;
-      }
-      if (state.samples == state.round_trips.size() ||
-          (now >= deadline && state.samples >= config.min_samples)) {
-        break;
-      }
-    }
-    state.end = read_tsc();
+    detail::initiate_round_trips(ping, pong, config, initiator_state, timeout_ticks);
     stop.raised.store(true, std::memory_order_relaxed);
     if (config.ping_bell != nullptr) {
       config.ping_bell->ring();  // wake a sleeping responder to see the stop
@@ -147,14 +177,30 @@ Metrics run_pingpong(const CpuTopology& topology, CpuPair cpus, Q& ping, Q& pong
   if (initiator_state.check.wrong != 0 || responder_state.check.wrong != 0) {
     throw std::runtime_error("ping-pong delivered a wrong sequence number");
   }
-  // Every round trip moves two packets: rates and signals count both.
-  Metrics metrics = throughput_metrics(Throughput{.packets = 2 * completed,
-                                                  .ticks = initiator_state.end - initiator_state.start,
-                                                  .signals = ping.signals() + pong.signals(),
-                                                  .payload_bytes = settings.payload_bytes});
-  metrics.latency =
-      one_way_latency(std::span(initiator_state.round_trips.data(), initiator_state.samples));
-  return metrics;
+  return detail::round_trip_metrics(initiator_state, ping.signals() + pong.signals(), settings.payload_bytes);
+}
+
+// Round trips through a responder that is not one of this process's
+// benchmark threads (a device on a host worker echoing each packet): the
+// initiator runs alone, pinned to `cpu`, sending and receiving on `queue`.
+// Throws std::runtime_error if the queue failed, a reply never came or one
+// carried a wrong sequence number.
+template <PacketQueue Q>
+Metrics run_echo(const CpuTopology& topology, unsigned cpu, Q& queue, const PingPongSettings& settings) {
+  detail::RoundTrips state = detail::make_round_trips(settings);
+  const PingPongSettings config = settings;
+  const uint64_t timeout_ticks = tsc_ticks(kReplyTimeoutS);
+  run_pinned(topology, cpu, [&] { detail::initiate_round_trips(queue, queue, config, state, timeout_ticks); });
+  if (const char* failure = queue.failure()) {
+    throw std::runtime_error(fmt::format("queue failed: {}", failure));
+  }
+  if (state.broken || state.check.expected == 0) {
+    throw std::runtime_error(fmt::format("echo stalled after {} replies", state.check.expected));
+  }
+  if (state.check.wrong != 0) {
+    throw std::runtime_error("echo delivered a wrong sequence number");
+  }
+  return detail::round_trip_metrics(state, queue.signals(), settings.payload_bytes);
 }
 
 }  // namespace uvmbus::perf

@@ -1,4 +1,4 @@
-// Two pinned threads behind a start barrier.
+// Two pinned threads behind a start barrier; one pinned thread.
 #include "harness/pinned_pair.h"
 
 #include <fmt/format.h>
@@ -41,6 +41,20 @@ void run_pinned_pair(const CpuTopology& topology, CpuPair cpus,
       throw std::runtime_error(fmt::format("cannot pin a thread to CPU {}",
                                            index == 0 ? cpus.producer : cpus.consumer));
     }
+  }
+}
+
+void run_pinned(const CpuTopology& topology, unsigned cpu, const std::function<void()>& body) {
+  bool pinned = false;
+  std::thread thread([&] {
+    pinned = topology.pin_current_thread(cpu);
+    if (pinned) {
+      body();
+    }
+  });
+  thread.join();
+  if (!pinned) {
+    throw std::runtime_error(fmt::format("cannot pin a thread to CPU {}", cpu));
   }
 }
 

@@ -60,4 +60,13 @@ concept SpaceSignallingQueue = PacketQueue<Q> && requires(Q& q) {
   { q.cancel_space_signal() } noexcept;
 };
 
+// A queue whose consumer is not one of the benchmark's threads (a device on
+// a host worker that consumes without answering): drain() returns once the
+// consumer has taken every packet sent so far, false if it did not within
+// the queue's own bound or the queue failed.
+template <class Q>
+concept DrainableQueue = PacketQueue<Q> && requires(Q& q) {
+  { q.drain() } noexcept -> std::same_as<bool>;
+};
+
 }  // namespace uvmbus::perf

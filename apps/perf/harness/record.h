@@ -31,6 +31,10 @@ struct Record {
   std::string impl;                // implementation measured
   nlohmann::ordered_json params;   // the scenario's own fields, in column order
   Metrics metrics;
+  // Figures a scenario derives from this record and others of the same run
+  // (e.g. a ratio to a baseline), in column order after the metrics; a
+  // number or null.
+  nlohmann::ordered_json derived = nlohmann::ordered_json::object();
 };
 
 }  // namespace uvmbus::perf

@@ -17,11 +17,11 @@ nlohmann::ordered_json optional_json(const std::optional<Latency>& latency, doub
   return latency ? nlohmann::ordered_json(*latency.*field) : nlohmann::ordered_json(nullptr);
 }
 
-// Parameter keys in order of first appearance over all records.
-std::vector<std::string> param_columns(std::span<const Record> records) {
+// Keys of `field` (params or derived) in order of first appearance over all records.
+std::vector<std::string> columns_of(std::span<const Record> records, nlohmann::ordered_json Record::*field) {
   std::vector<std::string> keys;
   for (const Record& record : records) {
-    for (const auto& item : record.params.items()) {
+    for (const auto& item : (record.*field).items()) {
       if (std::find(keys.begin(), keys.end(), item.key()) == keys.end()) {
         keys.push_back(item.key());
       }
@@ -35,6 +35,9 @@ std::string param_cell(const nlohmann::ordered_json& params, const std::string& 
     return "-";
   }
   const auto& value = params[key];
+  if (value.is_number_float()) {
+    return fmt::format("{:.3f}", value.get<double>());
+  }
   return value.is_string() ? value.get<std::string>() : value.dump();
 }
 
@@ -77,6 +80,9 @@ nlohmann::ordered_json records_json(std::span<const Record> records, const Machi
     item["p50_ns"] = optional_json(m.latency, &Latency::p50_ns);
     item["p99_ns"] = optional_json(m.latency, &Latency::p99_ns);
     item["p999_ns"] = optional_json(m.latency, &Latency::p999_ns);
+    for (const auto& figure : record.derived.items()) {
+      item[figure.key()] = figure.value();
+    }
     array.push_back(std::move(item));
   }
   return array;
@@ -84,7 +90,8 @@ nlohmann::ordered_json records_json(std::span<const Record> records, const Machi
 
 void print_table(std::FILE* out, std::span<const Record> records, const Machine& machine,
                  std::span<const std::string> notes, std::span<const TargetCheck> checks) {
-  const std::vector<std::string> keys = param_columns(records);
+  const std::vector<std::string> keys = columns_of(records, &Record::params);
+  const std::vector<std::string> derived_keys = columns_of(records, &Record::derived);
   std::vector<std::string> header = {"impl"};
   std::vector<bool> align_left = {true};  // text columns align left, numbers right
   for (const std::string& key : keys) {
@@ -97,6 +104,10 @@ void print_table(std::FILE* out, std::span<const Record> records, const Machine&
     header.emplace_back(metric);
     align_left.push_back(false);
   }
+  for (const std::string& key : derived_keys) {
+    header.push_back(key);
+    align_left.push_back(false);
+  }
 
   std::vector<std::vector<std::string>> rows;
   for (const Record& record : records) {
@@ -106,6 +117,9 @@ void print_table(std::FILE* out, std::span<const Record> records, const Machine&
     }
     for (std::string& cell : metric_cells(record.metrics)) {
       row.push_back(std::move(cell));
+    }
+    for (const std::string& key : derived_keys) {
+      row.push_back(param_cell(record.derived, key));
     }
     rows.push_back(std::move(row));
   }

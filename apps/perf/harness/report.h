@@ -25,7 +25,8 @@ struct TargetCheck {
 
 // [{scenario, impl, machine{cpu_model, cores, kernel}, <params...>, mpps,
 //   gbit_per_s, ns_per_pkt, cycles_per_pkt, signals_per_pkt, p50_ns, p99_ns,
-//   p999_ns}, ...]; latency fields are null outside ping-pong runs.
+//   p999_ns, <derived...>}, ...]; latency fields are null outside ping-pong
+//   runs.
 nlohmann::ordered_json records_json(std::span<const Record> records, const Machine& machine);
 
 void print_table(std::FILE* out, std::span<const Record> records, const Machine& machine,

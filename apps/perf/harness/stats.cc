@@ -9,12 +9,6 @@
 namespace uvmbus::perf {
 namespace {
 
-double median_of(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const std::size_t mid = values.size() / 2;
-  return values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
-}
-
 template <class Field>
 double median_field(std::span<const Metrics> runs, Field field) {
   std::vector<double> values;
@@ -26,6 +20,12 @@ double median_field(std::span<const Metrics> runs, Field field) {
 }
 
 }  // namespace
+
+double median_of(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const std::size_t mid = values.size() / 2;
+  return values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+}
 
 Metrics throughput_metrics(const Throughput& run) {
   Metrics metrics;

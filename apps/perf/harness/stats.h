@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "harness/record.h"
 
@@ -21,6 +22,9 @@ Metrics throughput_metrics(const Throughput& run);
 
 // Sorts `round_trip_ticks` in place; each percentile is half a round trip.
 Latency one_way_latency(std::span<uint64_t> round_trip_ticks);
+
+// The median of `values` (must not be empty).
+double median_of(std::vector<double> values);
 
 // The median of each field over the runs (runs must not be empty).
 Metrics median_metrics(std::span<const Metrics> runs);

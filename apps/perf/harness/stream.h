@@ -1,7 +1,10 @@
 // Stream driver: a producer sends numbered packets in bursts as fast as the
 // queue takes them for a fixed time while a consumer drains and checks them;
 // the rate counts packets the consumer verified, from the producer's first
-// send to the consumer's last receive.
+// send to the consumer's last receive. run_stream_to_sink() is the same
+// producer against a consumer outside the benchmark's threads (a sink
+// device): the rate counts packets sent, up to the moment the queue is
+// drained.
 #pragma once
 
 #include <fmt/format.h>
@@ -35,6 +38,32 @@ struct StreamSettings {
 // before the run is declared broken.
 inline constexpr double kDrainTimeoutS = 2;
 
+namespace detail {
+
+// The producer's loop: numbered bursts of config.batch until `deadline` or
+// a failed queue; a full queue polls, or sleeps until the consumer frees
+// space. Returns the packets sent.
+template <PacketQueue Q>
+uint64_t produce_until(Q& queue, const StreamSettings& config, uint64_t deadline) noexcept {
+  uint64_t sequence = 0;
+  for (;;) {
+    const std::size_t sent = queue.send(sequence, config.batch);
+    sequence += sent;
+    if (sent == 0) {
+      if (queue.failure() != nullptr) {
+        break;
+      }
+      static_cast<void>(wait_while_full(queue, config.consumer, config.producer_bell));
+    }
+    if (read_tsc() >= deadline) {
+      break;
+    }
+  }
+  return sequence;
+}
+
+}  // namespace detail
+
 // Throws std::runtime_error if the queue failed, lost packets or delivered
 // wrong sequence numbers.
 template <PacketQueue Q>
@@ -58,21 +87,7 @@ Metrics run_stream(const CpuTopology& topology, CpuPair cpus, Q& queue, const St
   auto producer = [&] {
     const uint64_t deadline = tsc_deadline(config.duration_s);
     produced.start = read_tsc();
-    uint64_t sequence = 0;
-    for (;;) {
-      const std::size_t sent = queue.send(sequence, config.batch);
-      sequence += sent;
-      if (sent == 0) {
-        if (queue.failure() != nullptr) {
-          break;
-        }
-        // Full: poll, or sleep until the consumer frees space.
-        static_cast<void>(wait_while_full(queue, config.consumer, config.producer_bell));
-      }
-      if (read_tsc() >= deadline) {
-        break;
-      }
-    }
+    const uint64_t sequence = detail::produce_until(queue, config, deadline);
     // Release: the count is published after the packets it counts.
     total.sent.store(sequence, std::memory_order_release);
     if (config.consumer_bell != nullptr) {
@@ -122,6 +137,33 @@ Metrics run_stream(const CpuTopology& topology, CpuPair cpus, Q& queue, const St
                                        .ticks = consumed.end - produced.start,
                                        .signals = queue.signals(),
                                        .payload_bytes = config.payload_bytes});
+}
+
+// The producer runs alone, pinned to `cpu`, then waits for the consumer to
+// have taken everything (DrainableQueue). Throws std::runtime_error if the
+// queue failed or never drained.
+template <DrainableQueue Q>
+Metrics run_stream_to_sink(const CpuTopology& topology, unsigned cpu, Q& queue, const StreamSettings& settings) {
+  const StreamSettings config = settings;
+  uint64_t start = 0;
+  uint64_t end = 0;
+  uint64_t sent = 0;
+  bool drained = false;
+  run_pinned(topology, cpu, [&] {
+    const uint64_t deadline = tsc_deadline(config.duration_s);
+    start = read_tsc();
+    sent = detail::produce_until(queue, config, deadline);
+    drained = queue.drain();
+    end = read_tsc();
+  });
+  if (const char* failure = queue.failure()) {
+    throw std::runtime_error(fmt::format("queue failed: {}", failure));
+  }
+  if (!drained || sent == 0) {
+    throw std::runtime_error(fmt::format("{} packets sent, the consumer never confirmed them", sent));
+  }
+  return throughput_metrics(Throughput{
+      .packets = sent, .ticks = end - start, .signals = queue.signals(), .payload_bytes = config.payload_bytes});
 }
 
 }  // namespace uvmbus::perf
