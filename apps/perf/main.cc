@@ -5,12 +5,14 @@
 
 #include <exception>
 
+#include "channel/channel_command.h"
 #include "ring/ring_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"uvmbus-perf: benchmarks of the uvmbus VMBus stack"};
   app.require_subcommand(1);
   uvmbus::perf::ring_bench::add_ring_command(app);
+  uvmbus::perf::channel_bench::add_channel_command(app);
   try {
     app.parse(argc, argv);  // runs the chosen scenario
   } catch (const CLI::ParseError& error) {
