@@ -8,6 +8,7 @@
 
 #include "control_client.h"
 #include "control_protocol.h"
+#include "kvp_cli.h"
 #include "shapes.h"
 #include "table.h"
 #include "uvmbus/wire/guid.h"
@@ -41,6 +42,7 @@ int exit_code_for(const std::string& error) {
   switch (*code) {
     case hostctl::ErrorCode::no_such_partition:
     case hostctl::ErrorCode::no_such_device:
+    case hostctl::ErrorCode::not_found:
       return kExitNotFound;
     case hostctl::ErrorCode::permission_denied:
       return kExitPermission;
@@ -100,6 +102,9 @@ std::string stats_table(const std::vector<hostctl::PartitionInfo>& partitions) {
 
 // The text form of a command's result.
 std::string render(const std::string& command, const json& result) {
+  if (command.starts_with("kvp-")) {
+    return render_kvp(command, result);
+  }
   if (command == "partitions") {
     return partitions_table(result.get<std::vector<hostctl::PartitionInfo>>());
   }
@@ -153,14 +158,17 @@ int run(int argc, const char* const* argv) {
   CLI::App* remove = app.add_subcommand("remove-device", "rescind a device (hot-remove)");
   std::string remove_instance;
   remove->add_option("instance", remove_instance, "Instance GUID")->required()->check(guid_check);
+  const KvpCli kvp(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
     const int code = app.exit(error);
     return code == 0 ? kExitOk : kExitUsage;
   }
-  const std::string command = app.get_subcommands().front()->get_name();
-  if (command == "stats" && !partition.empty()) {
+  const std::string command = kvp.chosen() ? kvp.command() : app.get_subcommands().front()->get_name();
+  if (kvp.chosen()) {
+    args = kvp.args();
+  } else if (command == "stats" && !partition.empty()) {
     args["partition"] = partition;
   } else if (command == "add-device") {
     args["type"] = type;

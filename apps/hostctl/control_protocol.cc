@@ -8,7 +8,8 @@ namespace {
 
 constexpr std::array kErrorNames = {
     "bad_request",       "too_large",   "unknown_command", "invalid_argument", "no_such_partition",
-    "no_such_device",    "duplicate_device", "permission_denied", "unavailable", "internal",
+    "no_such_device",    "duplicate_device", "permission_denied", "unavailable", "guest_not_connected",
+    "timeout",           "guest_failed",     "not_found",         "internal",
 };
 static_assert(kErrorNames.size() == static_cast<std::size_t>(ErrorCode::internal) + 1);
 

@@ -35,6 +35,10 @@ enum class ErrorCode : uint8_t {
   duplicate_device,   // add-device with an instance GUID already offered
   permission_denied,  // the client's uid may not use the control socket
   unavailable,        // hostd is shutting down
+  guest_not_connected,  // the VM's guest has not opened the device's channel (KVP)
+  timeout,            // the guest did not answer in time
+  guest_failed,       // the guest answered with a failure, or a reply that does not decode
+  not_found,          // no such item
   internal,
 };
 

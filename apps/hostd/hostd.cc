@@ -92,6 +92,14 @@ runtime::Expected<std::unique_ptr<Hostd>, StartError> Hostd::start(HostdConfig c
   }
   hostd->context_ = std::make_unique<HostdContext>(HostdContext{*hostd->server_, hostd->directory_, cfg});
   register_core_commands(hostd->commands_, *hostd->context_);
+  if (cfg.kvp.enabled) {
+    auto kvp = KvpFeature::start(*hostd->server_, cfg.kvp);
+    if (!kvp) {
+      return start_error(kExitConfig, kvp.error());
+    }
+    hostd->kvp_ = std::move(*kvp);
+    hostd->kvp_->register_commands(hostd->commands_, *hostd->context_);
+  }
 
   channel::UserListenerOptions listener_options;
   listener_options.socket_mode = cfg.guest_socket_mode;

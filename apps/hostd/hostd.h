@@ -15,6 +15,7 @@
 #include "control_server.h"
 #include "hostd_config.h"
 #include "hostd_context.h"
+#include "kvp_feature.h"
 #include "partition_directory.h"
 #include "uvmbus/channel/user_host_transport.h"
 #include "uvmbus/host/vmbus_server.h"
@@ -48,6 +49,7 @@ class Hostd {
   std::unique_ptr<host::VmbusServer> server_;
   PartitionDirectory directory_;
   std::unique_ptr<HostdContext> context_;
+  std::unique_ptr<KvpFeature> kvp_;  // with config.kvp.enabled
   CommandTable commands_;
   std::unique_ptr<channel::UserListener> listener_;
   std::unique_ptr<ControlServer> control_;

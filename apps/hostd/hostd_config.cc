@@ -164,6 +164,15 @@ void parse_limits(const json& value, HostdLimits& limits) {
   reader.finish();
 }
 
+void parse_kvp(const json& value, KvpSettings& kvp) {
+  ObjectReader reader(value, "kvp");
+  kvp.enabled = true;
+  reader.string("state_dir", kvp.state_dir);
+  reader.number("request_timeout_ms", kvp.request_timeout_ms, 1, 600000);
+  reader.number("enumerate_interval_ms", kvp.enumerate_interval_ms, 0, 86400000);
+  reader.finish();
+}
+
 void parse_workers(const json& value, HostdConfig& config) {
   ObjectReader reader(value, "workers");
   reader.string("cpus", config.cpus);
@@ -214,6 +223,9 @@ HostdConfig parse_document(const json& document) {
   }
   if (const json* limits = reader.find("limits")) {
     parse_limits(*limits, config.limits);
+  }
+  if (const json* kvp = reader.find("kvp")) {
+    parse_kvp(*kvp, config.kvp);
   }
   reader.finish();
   if (config.guest_socket.empty() || config.control_socket.empty()) {

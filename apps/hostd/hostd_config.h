@@ -16,6 +16,7 @@
 
 #include "allow_list.h"
 #include "device_spec.h"
+#include "kvp_settings.h"
 #include "log.h"
 #include "uvmbus/runtime/expected.h"
 
@@ -43,6 +44,7 @@ struct HostdConfig {
   std::vector<DeviceSpec> devices;  // empty: the default echo and sink
   AllowList allow;
   HostdLimits limits;
+  KvpSettings kvp;                  // the "kvp" object enables the KVP device
   LogLevel log_level = LogLevel::info;
 };
 

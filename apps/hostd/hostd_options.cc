@@ -23,6 +23,8 @@ ParsedOptions parse_options(int argc, const char* const* argv) {
   std::optional<std::string> cpus;
   std::optional<std::string> log_level;
   bool foreground = false;
+  bool kvp = false;
+  std::optional<std::string> kvp_state;
   app.add_option("-c,--config", config_path, "Config file (JSON)");
   app.add_option("--socket", guest_socket, "Guest socket (default /run/uvmbus/vmbus.sock)");
   app.add_option("--control", control_socket, "Control socket (default /run/uvmbus/hostd.sock)");
@@ -31,6 +33,8 @@ ParsedOptions parse_options(int argc, const char* const* argv) {
   app.add_option("--cpus", cpus, "Core list of the device workers, e.g. 0,2-3");
   app.add_option("--log-level", log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  app.add_flag("--kvp", kvp, "Offer the KVP (data exchange) device");
+  app.add_option("--kvp-state", kvp_state, "Keep each VM's host KVP items in this directory (implies --kvp)");
   app.add_flag("-n,--foreground", foreground, "Stay in the foreground (as under systemd)");
   try {
     app.parse(argc, argv);
@@ -56,6 +60,12 @@ ParsedOptions parse_options(int argc, const char* const* argv) {
   }
   if (cpus) {
     config.cpus = *cpus;
+  }
+  if (kvp || kvp_state) {
+    config.kvp.enabled = true;
+  }
+  if (kvp_state) {
+    config.kvp.state_dir = *kvp_state;
   }
   if (log_level) {
     config.log_level = *parse_log_level(*log_level);

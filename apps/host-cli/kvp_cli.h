@@ -1,0 +1,42 @@
+// `uvmbus-host kvp ...`: the KVP (data exchange) commands of hostd, per VM,
+// in the PowerShell workflow's terms: set (add/modify) and remove host items
+// in pools external and auto-external, list any pool (the host's items, or
+// the guest's guest and intrinsic items, cached or --refresh), get one key
+// from the guest, get and set a NIC's IP configuration, and each VM's KVP
+// channel status. Each maps onto one kvp-* control command.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace uvmbus::hostcli {
+
+class KvpCli {
+ public:
+  explicit KvpCli(CLI::App& app);
+  bool chosen() const { return kvp_->parsed(); }
+  // After parsing: the control command and its arguments.
+  std::string command() const;
+  nlohmann::json args() const;
+
+ private:
+  CLI::App* kvp_;
+  CLI::App* set_;
+  CLI::App* remove_;
+  CLI::App* list_;
+  CLI::App* get_;
+  CLI::App* ip_get_;
+  CLI::App* ip_set_;
+  CLI::App* status_;
+  std::string vm_, key_, value_, pool_, mac_, adapter_;
+  bool refresh_ = false;
+  bool dhcp_ = false;
+  std::vector<std::string> addresses_, gateways_, dns_;
+};
+
+// The text form of a kvp-* command's result.
+std::string render_kvp(const std::string& command, const nlohmann::json& result);
+
+}  // namespace uvmbus::hostcli
