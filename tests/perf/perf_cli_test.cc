@@ -4,64 +4,18 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cmath>
-#include <cstdio>
-#include <cstdlib>
-#include <fstream>
-#include <iterator>
 #include <set>
 #include <string>
 
+#include "perf_process.h"
+
 namespace {
 
-struct PerfRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-PerfRun run_perf(const std::string& args) {
-  const char* perf = std::getenv("UVMBUS_PERF");
-  if (perf == nullptr) {
-    ADD_FAILURE() << "UVMBUS_PERF is not set";
-    return {};
-  }
-  char err_path[] = "/tmp/uvmbus-perf-test-XXXXXX";
-  const int err_fd = mkstemp(err_path);
-  if (err_fd < 0) {
-    ADD_FAILURE() << "mkstemp failed";
-    return {};
-  }
-  close(err_fd);
-  const std::string command = std::string(perf) + " " + args + " 2>" + err_path;
-  PerfRun run;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) {
-    ADD_FAILURE() << "popen failed: " << command;
-    return run;
-  }
-  char buffer[4096];
-  std::size_t got;
-  while ((got = fread(buffer, 1, sizeof buffer, pipe)) > 0) {
-    run.out.append(buffer, got);
-  }
-  const int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream err_file(err_path);
-  run.err.assign(std::istreambuf_iterator<char>(err_file), std::istreambuf_iterator<char>());
-  unlink(err_path);
-  return run;
-}
-
-struct BadOption {
-  const char* args;
-  const char* message;  // must appear on stderr
-};
-
-class RejectsBadOption : public testing::TestWithParam<BadOption> {};
+using uvmbus::perf::test::positive_finite;
+using uvmbus::perf::test::PerfRun;
+using uvmbus::perf::test::run_perf;
+using uvmbus::perf::test::RejectsBadOption;
+using uvmbus::perf::test::BadOption;
 
 TEST_P(RejectsBadOption, ExitsNonZeroNamingTheProblem) {
   const PerfRun run = run_perf(GetParam().args);
@@ -92,10 +46,6 @@ INSTANTIATE_TEST_SUITE_P(
                     BadOption{"ring --sweep --payload 64", "--sweep"},
                     BadOption{"ring --frobnicate", "frobnicate"},
                     BadOption{"", "subcommand"}));
-
-bool positive_finite(const nlohmann::json& value) {
-  return value.is_number() && std::isfinite(value.get<double>()) && value.get<double>() > 0;
-}
 
 TEST(ShortRun, PrintsOneRecordPerCaseWithEveryField) {
   const PerfRun run = run_perf("ring --duration 0.2 --json");

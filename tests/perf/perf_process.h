@@ -1,0 +1,33 @@
+// Test support for the uvmbus-perf CLI tests: runs the real binary (path in
+// $UVMBUS_PERF) with arguments, capturing exit code, stdout and stderr; and
+// the parameterized check that a bad option fails naming the problem.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace uvmbus::perf::test {
+
+struct PerfRun {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs `$UVMBUS_PERF args` through the shell; fails the test if it cannot.
+PerfRun run_perf(const std::string& args);
+
+// A finite number above zero.
+bool positive_finite(const nlohmann::json& value);
+
+struct BadOption {
+  const char* args;
+  const char* message;  // must appear on stderr
+};
+
+// Instantiated per subcommand with INSTANTIATE_TEST_SUITE_P.
+class RejectsBadOption : public testing::TestWithParam<BadOption> {};
+
+}  // namespace uvmbus::perf::test
