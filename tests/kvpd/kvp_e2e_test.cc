@@ -1,0 +1,306 @@
+// KVP end to end with real processes: uvmbus-hostd ($HOSTD_BINARY, --kvp
+// with a state directory), uvmbus-kvpd ($KVPD_BINARY, user transport) and
+// every operation through uvmbus-host kvp ($HOST_CLI_BINARY): each pool,
+// keys and values at the limits in non-ASCII text, the errors the CLI
+// reports, kvpd restarts (state kept) and hostd restarts (burst sent again).
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "pool_files.h"
+#include "uvmbus/kvp/pool_store.h"
+
+extern char** environ;
+
+namespace uvmbus::kvpd::test {
+namespace {
+
+using kvp::testing::ScratchDir;
+using namespace std::chrono_literals;
+using nlohmann::json;
+using wire::KvpPool;
+
+std::string binary(const char* variable) {
+  const char* path = std::getenv(variable);
+  if (path == nullptr) {
+    throw std::runtime_error(std::string(variable) + " is not set");
+  }
+  return path;
+}
+
+// A child process with stdout and stderr in `log`; SIGTERM then SIGKILL at the end.
+class Child {
+ public:
+  Child(std::vector<std::string> args, const std::filesystem::path& log) {
+    std::vector<char*> argv;
+    for (std::string& arg : args) {
+      argv.push_back(arg.data());
+    }
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) {
+      pid_ = -1;
+    }
+    posix_spawn_file_actions_destroy(&actions);
+  }
+  ~Child() { stop(); }
+  // SIGTERM, and the exit status (or -1).
+  int stop() {
+    if (pid_ <= 0) {
+      return -1;
+    }
+    kill(pid_, SIGTERM);
+    int status = 0;
+    for (int i = 0; i < 500 && waitpid(pid_, &status, WNOHANG) == 0; ++i) {
+      std::this_thread::sleep_for(10ms);
+    }
+    if (kill(pid_, 0) == 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, &status, 0);
+    }
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+  json parsed() const { return json::parse(out); }
+};
+
+class KvpEndToEnd : public ::testing::Test {
+ protected:
+  std::filesystem::path guest_socket() const { return dir_.path() / "vmbus.sock"; }
+  std::filesystem::path control() const { return dir_.path() / "hostd.sock"; }
+  std::filesystem::path pools() const { return dir_.path() / "pools"; }
+  std::filesystem::path state() const { return dir_.path() / "state"; }
+  std::filesystem::path log() const { return dir_.path() / "log"; }
+
+  void start_hostd() {
+    hostd_ = std::make_unique<Child>(
+        std::vector<std::string>{binary("HOSTD_BINARY"), "-n", "--socket", guest_socket(), "--control", control(),
+                                 "--kvp-state", state(), "--device", "echo"},
+        log());
+    ASSERT_TRUE(eventually([&] { return cli({"ping"}).exit_code == 0; })) << logs();
+  }
+  void start_kvpd() {
+    kvpd_ = std::make_unique<Child>(
+        std::vector<std::string>{binary("KVPD_BINARY"), "-n", "--transport", "user", "--socket", guest_socket(),
+                                 "--pool-dir", pools(), "--vm-name", "vm1"},
+        log());
+    ASSERT_TRUE(eventually([&] {
+      const CliResult status = cli({"--json", "kvp", "status", "vm1"});
+      return status.exit_code == 0 && status.parsed()[0]["version"] == "5.0" &&
+             status.parsed()[0]["connected"] == true;
+    })) << logs();
+  }
+  int stop_kvpd() { return kvpd_->stop(); }
+  int stop_hostd() { return hostd_->stop(); }
+
+  CliResult cli(std::vector<std::string> args) {
+    args.insert(args.begin(), {binary("HOST_CLI_BINARY"), "--control", control().string()});
+    const std::filesystem::path out = dir_.path() / "cli.out";
+    const std::filesystem::path err = dir_.path() / "cli.err";
+    std::vector<char*> argv;
+    for (std::string& arg : args) {
+      argv.push_back(arg.data());
+    }
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pid = -1;
+    CliResult result;
+    if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) == 0) {
+      int status = 0;
+      waitpid(pid, &status, 0);
+      result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    posix_spawn_file_actions_destroy(&actions);
+    result.out = read(out);
+    result.err = read(err);
+    return result;
+  }
+
+  static std::string read(const std::filesystem::path& path) {
+    std::ifstream in(path);
+    return {std::istreambuf_iterator<char>(in), {}};
+  }
+  std::string logs() const { return read(log()); }
+
+  static bool eventually(const std::function<bool()>& check, std::chrono::milliseconds limit = 10s) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < end) {
+      if (check()) {
+        return true;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }
+
+  // Items of a pool as another program reads the files.
+  std::vector<std::pair<std::string, std::string>> pool_file(KvpPool pool) const {
+    auto store = kvp::testing::open_store(pools());
+    std::vector<std::pair<std::string, std::string>> items;
+    for (uint32_t i = 0;; ++i) {
+      kvp::ItemResult item = store->enumerate(pool, i);
+      if (item.status != kvp::StoreStatus::ok) {
+        return items;
+      }
+      items.emplace_back(item.key, item.value);
+    }
+  }
+
+  static std::string repeat(std::string_view unit, std::size_t n) {
+    std::string s;
+    for (std::size_t i = 0; i < n; ++i) {
+      s += unit;
+    }
+    return s;
+  }
+
+  ScratchDir dir_;
+  std::unique_ptr<Child> hostd_;
+  std::unique_ptr<Child> kvpd_;
+};
+
+TEST_F(KvpEndToEnd, EveryOperationOnEveryPool) {
+  start_hostd();
+  start_kvpd();
+  // Pool 0 (external): add, modify, at the limits, non-ASCII.
+  const std::string key = repeat("ключ", 63) + "abc";     // 255 UTF-16 units, 507 UTF-8 bytes
+  const std::string value = repeat("значение😀", 102) + "abc";  // 1,023 units, 2,043 bytes
+  CliResult set = cli({"--json", "kvp", "add", "vm1", key, value});
+  ASSERT_EQ(set.exit_code, 0) << set.err << logs();
+  EXPECT_EQ(set.parsed()["delivery"], "acknowledged");
+  ASSERT_EQ(cli({"kvp", "set", "vm1", "Name", "first"}).exit_code, 0);
+  ASSERT_EQ(cli({"kvp", "modify", "vm1", "Name", "second"}).exit_code, 0);
+  EXPECT_EQ(pool_file(KvpPool::external),
+            (std::vector<std::pair<std::string, std::string>>{{key, value}, {"Name", "second"}}));
+  CliResult listed = cli({"--json", "kvp", "list", "vm1"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  ASSERT_EQ(listed.parsed()["items"].size(), 2u);
+  EXPECT_EQ(listed.parsed()["items"][0]["key"], key);
+  EXPECT_EQ(listed.parsed()["items"][0]["value"], value);
+  CliResult got = cli({"kvp", "get", "vm1", key});
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  EXPECT_EQ(got.out, value + "\n");
+
+  // Pool 3 (auto-external).
+  ASSERT_EQ(cli({"kvp", "set", "vm1", "HostName", "host-1", "--pool", "auto-external"}).exit_code, 0);
+  EXPECT_EQ(pool_file(KvpPool::auto_external),
+            (std::vector<std::pair<std::string, std::string>>{{"HostName", "host-1"}}));
+  CliResult listed3 = cli({"--json", "kvp", "list", "vm1", "--pool", "3"});
+  ASSERT_EQ(listed3.exit_code, 0);
+  EXPECT_EQ(listed3.parsed()["items"][0]["value"], "host-1");
+
+  // Remove from both.
+  ASSERT_EQ(cli({"kvp", "remove", "vm1", "Name"}).exit_code, 0);
+  ASSERT_EQ(cli({"kvp", "remove", "vm1", "HostName", "--pool", "auto-external"}).exit_code, 0);
+  EXPECT_EQ(pool_file(KvpPool::external).size(), 1u);
+  EXPECT_TRUE(pool_file(KvpPool::auto_external).empty());
+
+  // Pool 1 (guest) as a guest program writes it; pool 2 (intrinsic).
+  {
+    auto writer = kvp::testing::open_store(pools());
+    ASSERT_EQ(writer->set(KvpPool::guest, "CloudInit|Ключ", "{\"msg\": \"готово\"}"), kvp::StoreStatus::ok);
+  }
+  CliResult guest = cli({"--json", "kvp", "list", "vm1", "--pool", "guest", "--refresh"});
+  ASSERT_EQ(guest.exit_code, 0) << guest.err;
+  ASSERT_EQ(guest.parsed()["items"].size(), 1u);
+  EXPECT_EQ(guest.parsed()["items"][0]["key"], "CloudInit|Ключ");
+  EXPECT_EQ(guest.parsed()["items"][0]["value"], "{\"msg\": \"готово\"}");
+  EXPECT_EQ(guest.parsed()["source"], "guest");
+  EXPECT_EQ(cli({"--json", "kvp", "list", "vm1", "--pool", "guest"}).parsed()["source"], "cache");
+  CliResult intrinsic = cli({"--json", "kvp", "list", "vm1", "--pool", "intrinsic", "--refresh"});
+  ASSERT_EQ(intrinsic.exit_code, 0) << intrinsic.err;
+  ASSERT_EQ(intrinsic.parsed()["items"].size(), 10u);
+  EXPECT_EQ(intrinsic.parsed()["items"][1]["key"], "IntegrationServicesVersion");
+
+  // IP configuration: the guest's failure for an adapter it does not have.
+  CliResult ip_get = cli({"kvp", "ip", "get", "vm1", "00:15:5D:FF:FF:FF"});
+  EXPECT_EQ(ip_get.exit_code, 1);
+  EXPECT_NE(ip_get.err.find("guest_failed (0x80004005)"), std::string::npos) << ip_get.err;
+  CliResult ip_set = cli({"kvp", "ip", "set", "vm1", "{5e1ec7ed-0000-4000-8000-00000000dead}", "--address",
+                          "192.0.2.10/24", "--gateway", "192.0.2.1", "--dns", "192.0.2.53"});
+  EXPECT_EQ(ip_set.exit_code, 1);
+  EXPECT_NE(ip_set.err.find("0x80041002"), std::string::npos) << ip_set.err;  // HV_GUID_NOTFOUND
+
+  // Errors the CLI names.
+  CliResult too_long = cli({"kvp", "set", "vm1", repeat("k", 256), "v"});
+  EXPECT_EQ(too_long.exit_code, 2);
+  EXPECT_NE(too_long.err.find("key_too_long"), std::string::npos) << too_long.err;
+  CliResult value_too_long = cli({"kvp", "set", "vm1", "k", repeat("ü", 1024)});
+  EXPECT_EQ(value_too_long.exit_code, 2);
+  EXPECT_NE(value_too_long.err.find("value_too_long"), std::string::npos) << value_too_long.err;
+  CliResult no_vm = cli({"--json", "kvp", "list", "vm2"});
+  EXPECT_EQ(no_vm.exit_code, 3);
+  EXPECT_EQ(no_vm.parsed()["error"], "no_such_partition");
+  CliResult missing = cli({"kvp", "get", "vm1", "absent"});
+  EXPECT_EQ(missing.exit_code, 3);
+  EXPECT_NE(missing.err.find("not_found"), std::string::npos);
+}
+
+TEST_F(KvpEndToEnd, KvpdRestartKeepsItsPoolsAndHostdRestartSendsTheBurstAgain) {
+  start_hostd();
+  start_kvpd();
+  ASSERT_EQ(cli({"kvp", "set", "vm1", "Keep", "kept"}).exit_code, 0);
+  ASSERT_EQ(cli({"kvp", "set", "vm1", "VirtualMachineName", "vm1", "--pool", "auto-external"}).exit_code, 0);
+  {
+    auto writer = kvp::testing::open_store(pools());
+    ASSERT_EQ(writer->set(KvpPool::guest, "GuestItem", "g"), kvp::StoreStatus::ok);
+  }
+
+  // kvpd restarts: the pools are on disk, the guest's items answer at once.
+  EXPECT_EQ(stop_kvpd(), 0);
+  EXPECT_TRUE(eventually([&] {
+    const CliResult status = cli({"--json", "kvp", "status", "vm1"});
+    return status.exit_code != 0 || status.parsed()[0]["connected"] == false;
+  }));
+  CliResult offline = cli({"kvp", "list", "vm1", "--pool", "guest", "--refresh"});
+  EXPECT_NE(offline.exit_code, 0);
+  start_kvpd();
+  CliResult kept = cli({"kvp", "get", "vm1", "Keep"});
+  ASSERT_EQ(kept.exit_code, 0) << kept.err;
+  EXPECT_EQ(kept.out, "kept\n");
+  CliResult guest = cli({"--json", "kvp", "list", "vm1", "--pool", "guest", "--refresh"});
+  ASSERT_EQ(guest.exit_code, 0);
+  EXPECT_EQ(guest.parsed()["items"][0]["key"], "GuestItem");
+
+  // hostd restarts with its state directory; kvpd (which exits when its
+  // host goes) starts again on pool files emptied meanwhile: the burst
+  // puts the host's items back.
+  EXPECT_EQ(stop_hostd(), 0);
+  stop_kvpd();
+  std::filesystem::resize_file(pools() / ".kvp_pool_0", 0);
+  std::filesystem::resize_file(pools() / ".kvp_pool_3", 0);
+  start_hostd();
+  start_kvpd();
+  EXPECT_TRUE(eventually([&] {
+    return pool_file(KvpPool::external).size() == 1 && pool_file(KvpPool::auto_external).size() == 1;
+  })) << logs();
+  EXPECT_EQ(pool_file(KvpPool::external),
+            (std::vector<std::pair<std::string, std::string>>{{"Keep", "kept"}}));
+  EXPECT_EQ(pool_file(KvpPool::auto_external),
+            (std::vector<std::pair<std::string, std::string>>{{"VirtualMachineName", "vm1"}}));
+}
+
+}  // namespace
+}  // namespace uvmbus::kvpd::test
