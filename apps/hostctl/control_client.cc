@@ -80,7 +80,12 @@ runtime::Expected<nlohmann::json, ClientError> ControlClient::call(const nlohman
   if (!wait_readable(fd_, timeout)) {
     return fail(ClientFailure::io, fmt::format("no reply within {} ms", timeout.count()));
   }
-  const Received received = receive_message(fd_, kMaxReplyBytes);
+  Received received = receive_message(fd_, kMaxReplyBytes);
+  if (received.status == ReceiveStatus::error && received.sys_errno == ECONNRESET) {
+    // hostd refused us and closed with our request unread: the kernel
+    // reports the reset first, the reply queued before it comes next.
+    received = receive_message(fd_, kMaxReplyBytes);
+  }
   switch (received.status) {
     case ReceiveStatus::message:
       break;
