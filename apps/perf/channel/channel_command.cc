@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -29,37 +30,62 @@ runtime::Topology load_runtime_topology() {
   return std::move(*topology);
 }
 
-// Records in plan order; channel records carry their ratio to the raw ring
-// and their signals split by side.
+// What each run measured beyond Metrics, kept per case in run order.
+struct RunExtras {
+  std::vector<double> mpps;          // every run's, for ratios within a round
+  std::vector<SignalSplit> signals;  // channel cases
+};
+
+// The index of the ring case at the same point as `c`, or none.
+std::optional<std::size_t> ring_case_for(const ChannelPlan& plan, const ChannelCase& c) {
+  for (std::size_t index = 0; index < plan.cases.size(); ++index) {
+    const ChannelCase& other = plan.cases[index];
+    if (other.impl == Impl::ring && other.mode == c.mode && other.payload_bytes == c.payload_bytes &&
+        other.batch == c.batch) {
+      return index;
+    }
+  }
+  return std::nullopt;
+}
+
+nlohmann::ordered_json median_or_null(std::vector<double> values) {
+  return values.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(median_of(std::move(values)));
+}
+
+// Records in plan order. A channel record's vs_ring is the median over the
+// rounds of its Mpps divided by the ring's in the same round (the two run
+// back to back, so a change of the machine's state between rounds cancels
+// out); the signal split is the median of each side.
 std::vector<Record> make_records(const ChannelPlan& plan, const std::vector<Metrics>& medians,
-                                 const std::vector<std::vector<SignalSplit>>& splits) {
+                                 const std::vector<RunExtras>& extras) {
   std::vector<Record> records;
   for (std::size_t index = 0; index < plan.cases.size(); ++index) {
     const ChannelCase& c = plan.cases[index];
-    records.push_back(Record{.scenario = "channel",
-                             .impl = std::string(impl_name(c.impl)),
-                             .params = case_params(c, plan.transport),
-                             .metrics = medians[index]});
-  }
-  for (std::size_t index = 0; index < records.size(); ++index) {
-    Record& record = records[index];
-    const Record* ring = record.impl == "channel" ? ring_record_for(records, record) : nullptr;
-    record.derived["vs_ring"] = ring != nullptr && ring->metrics.mpps > 0
-                                    ? nlohmann::ordered_json(record.metrics.mpps / ring->metrics.mpps)
-                                    : nlohmann::ordered_json(nullptr);
-    const auto& runs = splits[index];
-    auto median_side = [&](double SignalSplit::*side) -> nlohmann::ordered_json {
-      if (runs.empty()) {
-        return nullptr;
+    Record record{.scenario = "channel",
+                  .impl = std::string(impl_name(c.impl)),
+                  .params = case_params(c, plan.transport),
+                  .metrics = medians[index]};
+    std::vector<double> ratios;
+    const std::optional<std::size_t> ring = c.impl == Impl::channel ? ring_case_for(plan, c) : std::nullopt;
+    if (ring) {
+      const std::vector<double>& mine = extras[index].mpps;
+      const std::vector<double>& theirs = extras[*ring].mpps;
+      for (std::size_t round = 0; round < std::min(mine.size(), theirs.size()); ++round) {
+        if (theirs[round] > 0) {
+          ratios.push_back(mine[round] / theirs[round]);
+        }
       }
-      std::vector<double> values;
-      for (const SignalSplit& run : runs) {
-        values.push_back(run.*side);
-      }
-      return median_of(std::move(values));
-    };
-    record.derived["guest_sig_per_pkt"] = median_side(&SignalSplit::guest_per_pkt);
-    record.derived["host_sig_per_pkt"] = median_side(&SignalSplit::host_per_pkt);
+    }
+    std::vector<double> guest;
+    std::vector<double> host;
+    for (const SignalSplit& split : extras[index].signals) {
+      guest.push_back(split.guest_per_pkt);
+      host.push_back(split.host_per_pkt);
+    }
+    record.derived["vs_ring"] = median_or_null(std::move(ratios));
+    record.derived["guest_sig_per_pkt"] = median_or_null(std::move(guest));
+    record.derived["host_sig_per_pkt"] = median_or_null(std::move(host));
+    records.push_back(std::move(record));
   }
   return records;
 }
@@ -82,25 +108,27 @@ void run_channel(const ChannelOptions& options) {
       .socket = options.socket,
       .idle_threshold = std::chrono::nanoseconds(static_cast<int64_t>(options.idle_threshold_us * 1000)),
   };
-  std::vector<std::vector<SignalSplit>> splits(plan.cases.size());
+  std::vector<RunExtras> extras(plan.cases.size());
   const std::vector<Metrics> medians = measure_medians(
       plan.cases.size(), options.run.repeat,
       [&](std::size_t index) {
         const CaseRun run = measure_case(plan.cases[index], context);
+        extras[index].mpps.push_back(run.metrics.mpps);
         if (run.signals) {
-          splits[index].push_back(*run.signals);
+          extras[index].signals.push_back(*run.signals);
         }
         return run.metrics;
       },
       [&](std::size_t index) { return describe_case(plan.cases[index], plan.transport); });
-  const std::vector<Record> records = make_records(plan, medians, splits);
+  const std::vector<Record> records = make_records(plan, medians, extras);
 
   if (options.run.json) {
     fmt::print("{}\n", records_json(records, machine).dump(2));
     return;
   }
   plan.notes.emplace_back(
-      "vs_ring: channel Mpps / ring Mpps at the same mode, payload and batch; guest_sig_per_pkt, "
+      "vs_ring: median over the runs of channel Mpps / ring Mpps at the same mode, payload and batch, "
+      "measured back to back in each round; guest_sig_per_pkt, "
       "host_sig_per_pkt: each side's doorbells per packet (sig/pkt is their sum)");
   plan.notes.push_back(fmt::format("guest (ring producer) on CPU {}, host device worker (ring consumer) on CPU {}; "
                                    "ring data areas {} bytes; median of {} run(s) of {} s",

@@ -22,17 +22,6 @@ const Record* find_stream_point(std::span<const Record> records, const std::stri
 
 }  // namespace
 
-const Record* ring_record_for(std::span<const Record> records, const Record& channel) {
-  for (const Record& record : records) {
-    if (record.impl == "ring" && record.params["mode"] == channel.params["mode"] &&
-        record.params["payload_bytes"] == channel.params["payload_bytes"] &&
-        record.params["batch"] == channel.params["batch"]) {
-      return &record;
-    }
-  }
-  return nullptr;
-}
-
 std::vector<TargetCheck> channel_target_checks(std::span<const Record> records, Transport transport) {
   const bool loopback = transport == Transport::loopback;
   const char* name = loopback ? "loopback" : "user";
@@ -43,10 +32,9 @@ std::vector<TargetCheck> channel_target_checks(std::span<const Record> records, 
     if (!loopback && channel == nullptr) {
       continue;
     }
-    const Record* ring = channel ? ring_record_for(records, *channel) : nullptr;
     std::optional<double> ratio;
-    if (channel != nullptr && ring != nullptr && ring->metrics.mpps > 0) {
-      ratio = channel->metrics.mpps / ring->metrics.mpps;
+    if (channel != nullptr && channel->derived.contains("vs_ring") && channel->derived["vs_ring"].is_number()) {
+      ratio = channel->derived["vs_ring"].get<double>();
     }
     checks.push_back(TargetCheck{
         .what = fmt::format("channel / ring Mpps ({}, stream, 64 B, batch 32, {} host)", name, consumer),

@@ -14,9 +14,7 @@
 
 namespace uvmbus::perf::channel_bench {
 
-// The ring record with the same mode, payload and batch as `channel`, or null.
-const Record* ring_record_for(std::span<const Record> records, const Record& channel);
-
+// Reads the channel records' vs_ring and signals_per_pkt.
 std::vector<TargetCheck> channel_target_checks(std::span<const Record> records, Transport transport);
 
 }  // namespace uvmbus::perf::channel_bench
