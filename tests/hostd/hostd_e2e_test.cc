@@ -429,14 +429,23 @@ TEST_F(HostdEndToEnd, AKilledGuestProcessIsReclaimedAndTheOtherGuestIsUnaffected
     }
     const std::vector<std::byte> payload(128);
     std::array<channel::ReceivedPacket, 32> packets;
-    for (;;) {
+    // Until killed; a bound in case the test dies first.
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (std::chrono::steady_clock::now() < deadline) {
       [[maybe_unused]] const auto sent = send_one(channel, payload);
       [[maybe_unused]] const auto got = channel.receive_burst(packets);
       channel.release_received();
     }
+    _exit(5);
   }
   close(ready[1]);
   ASSERT_GT(child, 0);
+  // Killed on every way out of the test.
+  std::unique_ptr<const pid_t, void (*)(const pid_t*)> reaper(&child, [](const pid_t* pid) {
+    if (kill(*pid, SIGKILL) == 0) {
+      waitpid(*pid, nullptr, 0);
+    }
+  });
   pollfd wait{.fd = ready[0], .events = POLLIN, .revents = 0};
   char byte = 0;
   ASSERT_EQ(poll(&wait, 1, 10000), 1);
@@ -453,8 +462,7 @@ TEST_F(HostdEndToEnd, AKilledGuestProcessIsReclaimedAndTheOtherGuestIsUnaffected
   EXPECT_GE(doomed->gpadls, 1u);
   EXPECT_GT(doomed->gpadl_pages, 0u);
 
-  ASSERT_EQ(kill(child, SIGKILL), 0);
-  ASSERT_EQ(waitpid(child, nullptr, 0), child);
+  reaper.reset();  // SIGKILL, mid-stream
   EXPECT_TRUE(eventually([&] { return !partition("doomed"); }, 5s)) << hostd_->log();
   const auto left = partitions();
   ASSERT_EQ(left.size(), 1u);
