@@ -80,6 +80,11 @@ ChannelPlan plan_channel_cases(const ChannelOptions& options) {
           "channel: lib/channel guest over the user transport to the host at {}; consumer = how its "
           "device workers were started (as declared with --consumer; not switched by this tool)",
           options.socket));
+      if (impl_selected(options, Impl::ring)) {
+        plan.notes.emplace_back(
+            "ring rows run while that host's worker holds the consumer CPU: valid only if it sleeps when "
+            "idle (hostd's default idle threshold); a polling host slows them down");
+      }
     }
     if (std::find(consumers.begin(), consumers.end(), HostConsumer::adaptive) != consumers.end() &&
         plan.transport == Transport::loopback) {
