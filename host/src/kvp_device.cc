@@ -261,6 +261,9 @@ KvpResult<Delivery> KvpDevice::set_items(std::string_view vm, wire::KvpPool pool
     }
   }
   std::optional<KvpFailure> first;
+  if (!ops.empty()) {
+    ops.back()->wait();  // calls finish in order: one wake-up for the batch
+  }
   for (const std::shared_ptr<KvpOp>& op : ops) {
     std::optional<KvpFailure> failed = op->wait();
     if (failed && !first) {
@@ -438,6 +441,43 @@ KvpResult<std::shared_ptr<KvpOp>> run_call(KvpDevice::Core& core, std::string_vi
 }
 
 }  // namespace
+
+KvpResult<std::vector<KvpDevice::CallOutcome>> KvpDevice::call_batch(std::string_view vm,
+                                                                     std::vector<KvpCall> calls) {
+  std::vector<std::shared_ptr<KvpOp>> ops;
+  ops.reserve(calls.size());
+  {
+    const std::lock_guard lock(core_->mutex);
+    if (core_->stopping) {
+      return channel::Unexpected(failure(KvpErrc::stopped, "the KVP device is shutting down"));
+    }
+    KvpResult<std::shared_ptr<KvpLink>> link = core_->open_link(vm);
+    if (!link) {
+      return channel::Unexpected(link.error());
+    }
+    // The queue deadline scales with the batch: each call waits for those before it.
+    const Clock::time_point deadline =
+        core_->call_deadline() + core_->config.request_timeout * static_cast<int64_t>(calls.size());
+    for (KvpCall& call : calls) {
+      ops.push_back(make_op(std::move(call), deadline));
+    }
+    if (!(*link)->submit(ops)) {
+      return channel::Unexpected(failure(KvpErrc::guest_not_connected, "the KVP channel closed"));
+    }
+  }
+  // Calls finish in order: waiting for the last first costs one wake-up for
+  // the whole batch instead of one per call.
+  if (!ops.empty()) {
+    ops.back()->wait();
+  }
+  std::vector<CallOutcome> outcomes;
+  outcomes.reserve(ops.size());
+  for (const std::shared_ptr<KvpOp>& op : ops) {
+    std::optional<KvpFailure> failed = op->wait();
+    outcomes.push_back({std::move(failed), op->finished_steady});
+  }
+  return outcomes;
+}
 
 std::vector<KvpVmStatus> KvpDevice::status() const {
   const std::lock_guard lock(core_->mutex);

@@ -9,21 +9,27 @@ void KvpOp::finish(std::optional<KvpFailure> outcome) {
   const std::lock_guard lock(mutex);
   failure = std::move(outcome);
   finished_at = std::chrono::system_clock::now();
+  finished_steady = Clock::now();
   done = true;
   finished.notify_all();
 }
 
 std::optional<KvpFailure> KvpOp::wait() {
+  const KvpFailure late{KvpErrc::timeout, wire::HvStatus::ok,
+                        "the guest did not take the request in time (not negotiated, or busy)"};
   std::unique_lock lock(mutex);
   while (!done) {
+    if (phase.load() == cancelled) {
+      return late;  // an earlier wait gave up on it
+    }
     if (finished.wait_until(lock, deadline) == std::cv_status::timeout && !done) {
       uint8_t expected = queued;
       if (phase.compare_exchange_strong(expected, cancelled)) {
-        return KvpFailure{KvpErrc::timeout, wire::HvStatus::ok,
-                          "the guest did not take the request in time (not negotiated, or busy)"};
+        return late;
       }
-      // Started: the worker's request timeout ends it.
-      finished.wait(lock, [this] { return done; });
+      if (expected == started) {
+        finished.wait(lock, [this] { return done; });  // the worker's request timeout ends it
+      }
     }
   }
   return failure;

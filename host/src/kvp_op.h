@@ -42,6 +42,7 @@ struct KvpOp {
   std::vector<KvpItem> items;    // whole-pool ENUMERATE
   kvp::IpInfo ip_info;           // GET_IP_INFO
   std::chrono::system_clock::time_point finished_at{};
+  Clock::time_point finished_steady{};
 
   void finish(std::optional<KvpFailure> outcome);
   // Waits for the outcome; a call still queued at its deadline is cancelled

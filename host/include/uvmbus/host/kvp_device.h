@@ -38,6 +38,7 @@
 
 #include "uvmbus/channel/expected.h"
 #include "uvmbus/host/device.h"
+#include "uvmbus/host/kvp_session.h"
 #include "uvmbus/ic/negotiate.h"
 #include "uvmbus/kvp/ip_info.h"
 #include "uvmbus/wire/guid.h"
@@ -163,6 +164,18 @@ class KvpDevice final : public Device {
   KvpResult<kvp::IpInfo> get_ip_info(std::string_view vm, std::string_view mac);
   // info.adapter_id: the NIC's VMBus instance GUID ("{...}").
   KvpResult<void> set_ip_info(std::string_view vm, const kvp::IpInfo& info);
+
+  // ---- Raw calls (bulk work, benchmarks) -----------------------------------------
+  // Sends `calls` in order, each the moment the guest answered the one
+  // before (no thread hand-off in between), and waits for all; no host-pool
+  // bookkeeping (SETs here are not in the next burst). `finished` is when
+  // the reply arrived on the worker, so the gaps between consecutive calls
+  // are their round trips.
+  struct CallOutcome {
+    std::optional<KvpFailure> failure;
+    std::chrono::steady_clock::time_point finished;
+  };
+  KvpResult<std::vector<CallOutcome>> call_batch(std::string_view vm, std::vector<KvpCall> calls);
 
   // ---- Status ---------------------------------------------------------------------
   std::vector<KvpVmStatus> status() const;
