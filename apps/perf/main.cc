@@ -6,6 +6,7 @@
 #include <exception>
 
 #include "channel/channel_command.h"
+#include "kvp/kvp_command.h"
 #include "ring/ring_command.h"
 
 int main(int argc, char** argv) {
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   uvmbus::perf::ring_bench::add_ring_command(app);
   uvmbus::perf::channel_bench::add_channel_command(app);
+  uvmbus::perf::kvp_bench::add_kvp_command(app);
   try {
     app.parse(argc, argv);  // runs the chosen scenario
   } catch (const CLI::ParseError& error) {
