@@ -15,10 +15,19 @@ KvpFailure guest_failure(wire::HvStatus status, const char* what) {
   return {KvpErrc::guest_failed, status, what};
 }
 
+// Calls that go alone: a whole-pool enumeration sends its next index only
+// after each reply, and IP info may change what later calls see.
+bool exclusive(const KvpOp& op) {
+  return op.whole_pool || op.call.operation == wire::KvpOperation::get_ip_info ||
+         op.call.operation == wire::KvpOperation::set_ip_info;
+}
+
 }  // namespace
 
-KvpChannelHandler::KvpChannelHandler(std::shared_ptr<KvpLink> link, KvpTimers timers)
-    : link_(std::move(link)), timers_(timers) {}
+KvpChannelHandler::KvpChannelHandler(std::shared_ptr<KvpLink> link, KvpChannelConfig config)
+    : link_(std::move(link)), config_(config) {
+  session_.set_window(config_.window);
+}
 
 void KvpChannelHandler::on_bind(HostChannel& channel) noexcept {
   link_->bind(&channel);
@@ -40,10 +49,10 @@ void KvpChannelHandler::on_notify(HostChannel& channel) noexcept {
     }
     return;
   }
-  if (current_ != nullptr && now - sent_at_ >= timers_.request_timeout) {
+  if (!in_flight_.empty() && now - in_flight_.front().sent_at >= config_.request_timeout) {
     link_->counters.timeouts.add();
-    finish_current(KvpFailure{KvpErrc::timeout, wire::HvStatus::ok,
-                              "the guest did not answer the request"});
+    abandon_in_flight(KvpFailure{KvpErrc::timeout, wire::HvStatus::ok,
+                                 "the guest did not answer the request"});
     // Negotiating again makes a late answer to the abandoned request stale.
     negotiate_backoff_ = {};
     send_negotiate(channel, now);
@@ -59,8 +68,8 @@ void KvpChannelHandler::send_negotiate(HostChannel& channel, Clock::time_point n
   // Back off up to 16 retry intervals, so a guest that never reads its ring
   // does not get it filled with NEGOTIATEs.
   negotiate_backoff_ = negotiate_backoff_ == std::chrono::milliseconds::zero()
-                           ? timers_.negotiate_retry
-                           : std::min(negotiate_backoff_ * 2, timers_.negotiate_retry * 16);
+                           ? config_.negotiate_retry
+                           : std::min(negotiate_backoff_ * 2, config_.negotiate_retry * 16);
   link_->busy.store(true, std::memory_order_relaxed);
   link_->versions.store(0, std::memory_order_relaxed);
   if (packet.ic_error == ic::IcError::none) {
@@ -86,10 +95,9 @@ bool KvpChannelHandler::send(HostChannel& channel, std::span<const std::byte> by
 }
 
 void KvpChannelHandler::pump(HostChannel& channel) noexcept {
-  while (current_ == nullptr && session_.versions() && !session_.awaiting_reply()) {
-    if (pending_.empty()) {
-      link_->busy.store(false, std::memory_order_relaxed);
-      return;
+  while (session_.can_send() && !pending_.empty()) {
+    if (!in_flight_.empty() && (exclusive(*in_flight_.back().op) || exclusive(*pending_.front()))) {
+      break;
     }
     std::shared_ptr<KvpOp> op = std::move(pending_.front());
     pending_.pop_front();
@@ -97,36 +105,38 @@ void KvpChannelHandler::pump(HostChannel& channel) noexcept {
     if (!op->phase.compare_exchange_strong(expected, KvpOp::started)) {
       continue;  // the caller gave up waiting
     }
-    current_ = std::move(op);
-    if (current_->whole_pool) {
-      current_->call.index = 0;
+    if (op->whole_pool) {
+      op->call.index = 0;
     }
-    if (send_current(channel)) {
-      return;
-    }
+    [[maybe_unused]] const bool sent = send_call(channel, std::move(op));
+  }
+  if (in_flight_.empty() && pending_.empty() && session_.versions()) {
+    link_->busy.store(false, std::memory_order_relaxed);
   }
 }
 
-bool KvpChannelHandler::send_current(HostChannel& channel) noexcept {
-  const KvpHostSession::Packet packet = session_.request(current_->call);
+bool KvpChannelHandler::send_call(HostChannel& channel, std::shared_ptr<KvpOp> op) noexcept {
+  const KvpHostSession::Packet packet = session_.request(op->call);
   if (packet.kvp_error != kvp::KvpError::none) {
     // The control plane checks keys and values first; what is left here is
     // IP info the wire form cannot carry.
-    finish_current(KvpFailure{packet.kvp_error == kvp::KvpError::bad_ip_info ? KvpErrc::bad_ip_info
-                                                                             : KvpErrc::bad_text,
-                              wire::HvStatus::ok, kvp::to_string(packet.kvp_error)});
+    op->finish(KvpFailure{packet.kvp_error == kvp::KvpError::bad_ip_info ? KvpErrc::bad_ip_info
+                                                                         : KvpErrc::bad_text,
+                          wire::HvStatus::ok, kvp::to_string(packet.kvp_error)});
     return false;
   }
   if (packet.ic_error != ic::IcError::none || !send(channel, packet.bytes)) {
-    finish_current(KvpFailure{KvpErrc::timeout, wire::HvStatus::ok,
-                              "the guest's ring did not take the request"});
+    const KvpFailure refused{KvpErrc::timeout, wire::HvStatus::ok, "the guest's ring did not take the request"};
+    op->finish(refused);
     if (packet.ic_error == ic::IcError::none) {
+      // The session expects replies that will not come.
+      abandon_in_flight(refused);
       negotiate_backoff_ = {};
-      send_negotiate(channel, Clock::now());  // the session expects a reply that will not come
+      send_negotiate(channel, Clock::now());
     }
     return false;
   }
-  sent_at_ = Clock::now();
+  in_flight_.push_back({std::move(op), Clock::now()});
   link_->busy.store(true, std::memory_order_relaxed);
   return true;
 }
@@ -162,71 +172,71 @@ void KvpChannelHandler::on_packet(HostChannel& channel, const ring::InPacket& pa
 }
 
 void KvpChannelHandler::on_reply(HostChannel& channel, KvpSessionEvent& event) noexcept {
-  if (current_ == nullptr) {
+  if (in_flight_.empty()) {
     return;  // the session matched it, so a call was outstanding; defensive
   }
+  std::shared_ptr<KvpOp> op = std::move(in_flight_.front().op);
+  in_flight_.pop_front();
   if (event.bad_body != kvp::KvpError::none) {
     link_->counters.bad_bodies.add();
-    finish_current(KvpFailure{KvpErrc::bad_reply, event.status,
-                              std::string("the guest's reply does not decode: ") +
-                                  kvp::to_string(event.bad_body)});
+    op->finish(KvpFailure{KvpErrc::bad_reply, event.status,
+                          std::string("the guest's reply does not decode: ") + kvp::to_string(event.bad_body)});
     return;
   }
-  KvpOp& op = *current_;
   const wire::HvStatus status = event.status;
-  switch (op.call.operation) {
+  switch (op->call.operation) {
     case wire::KvpOperation::enumerate:
-      if (!op.whole_pool) {
+      if (!op->whole_pool) {
         break;
       }
       if (status == wire::HvStatus::no_more_items) {
-        finish_current(std::nullopt);
+        op->finish(std::nullopt);
       } else if (status != wire::HvStatus::ok) {
-        finish_current(guest_failure(status, "ENUMERATE failed"));
-      } else if (op.items.size() >= kMaxEnumeratedItems) {
-        finish_current(KvpFailure{KvpErrc::bad_reply, status, "the guest enumerates without end"});
+        op->finish(guest_failure(status, "ENUMERATE failed"));
+      } else if (op->items.size() >= kMaxEnumeratedItems) {
+        op->finish(KvpFailure{KvpErrc::bad_reply, status, "the guest enumerates without end"});
       } else {
-        op.items.push_back({std::move(event.key), std::move(event.value)});
-        ++op.call.index;
-        [[maybe_unused]] const bool sent = send_current(channel);
+        op->items.push_back({std::move(event.key), std::move(event.value)});
+        ++op->call.index;
+        [[maybe_unused]] const bool sent = send_call(channel, std::move(op));
       }
       return;
     case wire::KvpOperation::get:
       if (status == wire::HvStatus::ok) {
-        op.value = std::move(event.value);
-        finish_current(std::nullopt);
+        op->value = std::move(event.value);
+        op->finish(std::nullopt);
       } else if (status == wire::HvStatus::not_found) {
-        finish_current(KvpFailure{KvpErrc::not_found, status, "the guest has no such key"});
+        op->finish(KvpFailure{KvpErrc::not_found, status, "the guest has no such key"});
       } else {
-        finish_current(guest_failure(status, "GET failed"));
+        op->finish(guest_failure(status, "GET failed"));
       }
       return;
     case wire::KvpOperation::del:
       // A guest that no longer has the item is where the host wants it.
-      finish_current(status == wire::HvStatus::ok || status == wire::HvStatus::not_found
-                         ? std::nullopt
-                         : std::optional(guest_failure(status, "DELETE failed")));
+      op->finish(status == wire::HvStatus::ok || status == wire::HvStatus::not_found
+                     ? std::nullopt
+                     : std::optional(guest_failure(status, "DELETE failed")));
       return;
     case wire::KvpOperation::get_ip_info:
       if (status == wire::HvStatus::ok) {
-        op.ip_info = std::move(event.ip_info);
-        finish_current(std::nullopt);
+        op->ip_info = std::move(event.ip_info);
+        op->finish(std::nullopt);
       } else {
-        finish_current(guest_failure(status, "GET_IP_INFO failed"));
+        op->finish(guest_failure(status, "GET_IP_INFO failed"));
       }
       return;
     default:
       break;
   }
-  finish_current(status == wire::HvStatus::ok ? std::nullopt
-                                              : std::optional(guest_failure(status, "request failed")));
+  op->finish(status == wire::HvStatus::ok ? std::nullopt
+                                          : std::optional(guest_failure(status, "request failed")));
 }
 
-void KvpChannelHandler::finish_current(std::optional<KvpFailure> failure) noexcept {
-  if (current_ != nullptr) {
-    current_->finish(std::move(failure));
-    current_.reset();
+void KvpChannelHandler::abandon_in_flight(const KvpFailure& failure) noexcept {
+  for (InFlight& call : in_flight_) {
+    call.op->finish(failure);
   }
+  in_flight_.clear();
 }
 
 void KvpChannelHandler::on_close(CloseReason reason) noexcept {
@@ -235,7 +245,7 @@ void KvpChannelHandler::on_close(CloseReason reason) noexcept {
   pending_.clear();
   const KvpFailure closed{KvpErrc::guest_not_connected, wire::HvStatus::ok,
                           std::string("the KVP channel closed: ") + to_string(reason)};
-  finish_current(closed);
+  abandon_in_flight(closed);
   for (const std::shared_ptr<KvpOp>& op : left) {
     uint8_t expected = KvpOp::queued;
     if (op->phase.compare_exchange_strong(expected, KvpOp::started)) {

@@ -197,7 +197,9 @@ std::unique_ptr<ChannelHandler> KvpDevice::open_channel(const ChannelContext& co
   auto link = std::make_shared<KvpLink>();
   const std::string vm_name = context.partition_name;
   auto handler = std::make_unique<detail::KvpChannelHandler>(
-      link, detail::KvpTimers{core_->config.request_timeout, core_->config.negotiate_retry});
+      link, detail::KvpChannelConfig{.request_timeout = core_->config.request_timeout,
+                                     .negotiate_retry = core_->config.negotiate_retry,
+                                     .window = core_->config.window});
   const std::lock_guard lock(core_->mutex);
   VmState& vm = core_->vms[vm_name];
   vm.link = link;

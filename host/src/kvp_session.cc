@@ -11,7 +11,7 @@ KvpHostSession::KvpHostSession()
 
 KvpHostSession::Packet KvpHostSession::negotiate() {
   const ic::SizeResult written = endpoint_.start_negotiate(buffer_);
-  outstanding_.reset();
+  outstanding_.clear();
   if (written.error != ic::IcError::none) {
     return {written.error, kvp::KvpError::none, {}};
   }
@@ -30,7 +30,7 @@ KvpHostSession::Packet KvpHostSession::request(const KvpCall& call) {
   if (!endpoint_.versions()) {
     return {ic::IcError::not_negotiated, kvp::KvpError::none, {}};
   }
-  if (endpoint_.awaiting_reply()) {
+  if (!endpoint_.can_send()) {
     return {ic::IcError::transaction_pending, kvp::KvpError::none, {}};
   }
   const std::span<std::byte> out = body();
@@ -59,7 +59,7 @@ KvpHostSession::Packet KvpHostSession::request(const KvpCall& call) {
   }
   Packet framed = frame(written.size);
   if (framed.ic_error == ic::IcError::none) {
-    outstanding_ = call.operation;
+    outstanding_.push_back(call.operation);
   }
   return framed;
 }
@@ -81,8 +81,11 @@ KvpSessionEvent KvpHostSession::on_packet(std::span<const std::byte> packet) {
       break;
   }
   out.kind = KvpSessionEventKind::reply;
-  const std::optional<wire::KvpOperation> operation = outstanding_;
-  outstanding_.reset();
+  std::optional<wire::KvpOperation> operation;
+  if (!outstanding_.empty()) {
+    operation = outstanding_.front();
+    outstanding_.pop_front();
+  }
   if (!operation || event.status != wire::HvStatus::ok) {
     return out;
   }

@@ -482,3 +482,48 @@ TEST(KvpDeviceTest, ClosingTheChannelFailsWaitingCallsAndKeepsTheHostPools) {
 
 }  // namespace
 }  // namespace uvmbus::host
+
+namespace uvmbus::host {
+namespace {
+
+TEST(KvpDeviceTest, AWindowOfCallsInFlightKeepsTheirOrderAndResults) {
+  ScratchDir dir;
+  KvpDeviceConfig config;
+  config.window = 4;
+  Host host(config);
+  Kvpd guest(host, "vm1", dir.path());
+  KvpDevice& kvp = *host.device;
+  ASSERT_TRUE(negotiated(kvp, "vm1"));
+  std::vector<KvpItem> items;
+  for (int i = 0; i < 200; ++i) {
+    items.push_back({"key" + std::to_string(i), "value" + std::to_string(i)});
+  }
+  ASSERT_TRUE(kvp.set_items("vm1", KvpPool::external, items));
+  EXPECT_EQ(pool_items(dir.path(), KvpPool::external), items);
+  // GETs, a missing key among them, and a whole-pool enumeration (which goes alone).
+  std::vector<KvpCall> calls;
+  for (const int i : {5, 150, 999, 7}) {
+    KvpCall call;
+    call.operation = wire::KvpOperation::get;
+    call.pool = KvpPool::external;
+    call.key = "key" + std::to_string(i);
+    calls.push_back(call);
+  }
+  KvpResult<std::vector<KvpDevice::CallOutcome>> outcomes = kvp.call_batch("vm1", calls);
+  ASSERT_TRUE(outcomes);
+  ASSERT_EQ(outcomes->size(), 4u);
+  EXPECT_FALSE((*outcomes)[0].failure);
+  EXPECT_FALSE((*outcomes)[1].failure);
+  ASSERT_TRUE((*outcomes)[2].failure);
+  EXPECT_EQ((*outcomes)[2].failure->code, KvpErrc::not_found);
+  EXPECT_FALSE((*outcomes)[3].failure);
+  EXPECT_LE((*outcomes)[0].finished, (*outcomes)[3].finished);
+  EXPECT_EQ(*kvp.get_value("vm1", KvpPool::external, "key150"), "value150");
+  KvpResult<GuestItems> intrinsic = kvp.guest_items("vm1", KvpPool::automatic, true);
+  ASSERT_TRUE(intrinsic);
+  EXPECT_EQ(intrinsic->items.size(), 10u);
+  EXPECT_EQ(kvp.status("vm1")->counters.dropped, 0u);
+}
+
+}  // namespace
+}  // namespace uvmbus::host

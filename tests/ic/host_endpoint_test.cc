@@ -77,6 +77,30 @@ TEST_F(HostEndpointTest, RefusesRequestsBeforeNegotiationAndWhileOneIsOutstandin
   EXPECT_EQ(host_.start_request(buffer_, 8).error, IcError::transaction_pending);
 }
 
+TEST_F(HostEndpointTest, AWiderWindowTakesRepliesInOrderOnly) {
+  host_.set_window(3);
+  negotiate();
+  std::vector<std::vector<std::byte>> sent{request(), request(), request()};
+  EXPECT_FALSE(host_.can_send());
+  EXPECT_EQ(host_.start_request(buffer_, 8).error, IcError::transaction_pending);
+  for (auto& packet : sent) {
+    ASSERT_EQ(guest_.on_packet(packet).action, GuestAction::handle_request);
+    ASSERT_EQ(guest_.complete(packet, wire::HvStatus::ok), IcError::none);
+  }
+  // The second reply before the first is not the oldest: dropped.
+  EXPECT_EQ(host_.on_packet(sent[1]).error, IcError::transaction_mismatch);
+  EXPECT_EQ(host_.on_packet(sent[0]).action, HostAction::response);
+  EXPECT_TRUE(host_.can_send());
+  EXPECT_EQ(host_.on_packet(sent[1]).action, HostAction::response);
+  EXPECT_EQ(host_.on_packet(sent[2]).action, HostAction::response);
+  EXPECT_FALSE(host_.awaiting_reply());
+  // NEGOTIATE abandons whatever was in flight.
+  request();
+  request();
+  negotiate();
+  EXPECT_EQ(host_.outstanding(), 0u);
+}
+
 TEST_F(HostEndpointTest, UsesANewTransactionIdForEachRequest) {
   negotiate();
   auto first = request();

@@ -89,6 +89,7 @@ BenchHost::BenchHost(const runtime::Topology& topology, const BenchHostConfig& c
   server_ = std::move(*server);
   host::KvpDeviceConfig device_config;
   device_config.enumerate_interval = 0ms;  // only what the benchmark asks
+  device_config.window = config.window;
   device_ = host::KvpDevice::create(device_config);
   server_->add_device(device_);
 

@@ -28,6 +28,7 @@ struct BenchHostConfig {
   unsigned guest_cpu = 1;        // kvpd's worker
   std::filesystem::path pool_root = "/var/lib/hyperv";
   std::string kvpd_binary;       // process: the uvmbus-kvpd to run
+  std::size_t window = 1;        // the device's calls in flight
 };
 
 class BenchHost {

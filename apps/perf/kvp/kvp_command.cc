@@ -26,6 +26,7 @@ struct KvpOptions {
   std::vector<std::string> ops{"set", "get", "enumerate"};
   std::vector<uint32_t> records{10, 10000};
   std::size_t batch = 1000;  // calls handed to the device at once
+  std::vector<std::size_t> windows{1, 4};  // the device's calls in flight
   std::string pool_root = "/var/lib/hyperv";
   std::string kvpd;
   RunOptions run;
@@ -164,13 +165,15 @@ void run_kvp(const KvpOptions& options) {
   }
   std::vector<Record> records;
   for (const std::string& impl : options.impls) {
+    for (const std::size_t window : options.windows) {
     for (const uint32_t count : options.records) {
       // A fresh guest and pool directory per size.
       BenchHost bench(*runtime_topology, {.impl = impl,
                                           .host_cpu = cpus.consumer,
                                           .guest_cpu = cpus.producer,
                                           .pool_root = options.pool_root,
-                                          .kvpd_binary = options.kvpd.empty() ? default_kvpd() : options.kvpd});
+                                          .kvpd_binary = options.kvpd.empty() ? default_kvpd() : options.kvpd,
+                                          .window = window});
       prefill(bench, count);
       for (const std::string& op : options.ops) {
         std::vector<double> rates;
@@ -186,6 +189,7 @@ void run_kvp(const KvpOptions& options) {
         Record record{.scenario = "kvp", .impl = impl, .params = {}, .metrics = {}};
         record.params["op"] = op;
         record.params["records"] = count;
+        record.params["window"] = window;
         record.params["batch"] = options.batch;
         record.metrics.mpps = rate / 1e6;
         record.metrics.ns_per_pkt = rate > 0 ? 1e9 / rate : 0;
@@ -194,6 +198,7 @@ void run_kvp(const KvpOptions& options) {
         record.derived["p99_us"] = std::round(median_of(p99) / 10) / 100;
         records.push_back(std::move(record));
       }
+    }
     }
   }
   if (options.run.json) {
@@ -249,6 +254,11 @@ void add_kvp_command(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--batch", options->batch, "calls handed to the device at once")
       ->check(CLI::Range(std::size_t{1}, std::size_t{100000}))
+      ->capture_default_str();
+  command->add_option("--window", options->windows,
+                      "calls in flight at once (1: Hyper-V's one transaction at a time); at most 4 fit kvpd's ring")
+      ->delimiter(',')
+      ->check(CLI::Range(std::size_t{1}, std::size_t{4}))
       ->capture_default_str();
   command->add_option("--pool-root", options->pool_root, "where the scratch pool directory is made")
       ->capture_default_str();

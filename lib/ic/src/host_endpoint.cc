@@ -14,13 +14,24 @@ bool is_response(uint8_t flags) noexcept {
 HostEndpoint::HostEndpoint(wire::IcMessageType service, const VersionLists& offer) noexcept
     : service_(service), offer_(offer) {}
 
+void HostEndpoint::set_window(std::size_t window) noexcept {
+  window_ = window < 1 ? 1 : window > kMaxWindow ? kMaxWindow : window;
+}
+
+void HostEndpoint::push(Outstanding outstanding) noexcept {
+  outstanding_[(head_ + count_) % kMaxWindow] = outstanding;
+  ++count_;
+}
+
 SizeResult HostEndpoint::start_negotiate(std::span<std::byte> out) noexcept {
   const SizeResult written = write_negotiate_request(out, offer_, next_transaction_id_);
   if (written.error != IcError::none) {
     return written;
   }
   versions_.reset();
-  outstanding_ = Outstanding{wire::IcMessageType::negotiate, next_transaction_id_++};
+  // Whatever was in flight is abandoned: its replies are stale from now on.
+  count_ = 0;
+  push(Outstanding{wire::IcMessageType::negotiate, next_transaction_id_++});
   return written;
 }
 
@@ -28,7 +39,7 @@ SizeResult HostEndpoint::start_request(std::span<std::byte> out, std::size_t bod
   if (!versions_) {
     return {IcError::not_negotiated, 0};
   }
-  if (outstanding_) {
+  if (count_ >= window_) {
     return {IcError::transaction_pending, 0};
   }
   const RequestHeader header{
@@ -39,7 +50,7 @@ SizeResult HostEndpoint::start_request(std::span<std::byte> out, std::size_t bod
   };
   const SizeResult written = write_request_headers(out, header, body_size);
   if (written.error == IcError::none) {
-    outstanding_ = Outstanding{service_, next_transaction_id_++};
+    push(Outstanding{service_, next_transaction_id_++});
   }
   return written;
 }
@@ -54,14 +65,17 @@ HostEvent HostEndpoint::on_packet(std::span<const std::byte> packet) noexcept {
   if (!is_response(header.flags)) {
     return {HostAction::dropped, IcError::not_response, status, {}};
   }
-  if (!outstanding_) {
+  if (count_ == 0) {
     return {HostAction::dropped, IcError::no_transaction, status, {}};
   }
+  // Replies come in order: only the oldest request's counts.
+  const Outstanding& oldest = outstanding_[head_];
   const auto type = static_cast<wire::IcMessageType>(header.message_type);
-  if (type != outstanding_->type || header.transaction_id != outstanding_->transaction_id) {
+  if (type != oldest.type || header.transaction_id != oldest.transaction_id) {
     return {HostAction::dropped, IcError::transaction_mismatch, status, {}};
   }
-  outstanding_.reset();
+  head_ = (head_ + 1) % kMaxWindow;
+  --count_;
   if (type == wire::IcMessageType::negotiate) {
     const NegotiateAnswer answer = read_negotiate_reply(parsed.frame, offer_);
     versions_ = answer.versions;

@@ -61,6 +61,12 @@ struct KvpDeviceConfig {
   std::chrono::milliseconds negotiate_retry{1000};
   // Background enumeration of pools 1 and 2; 0 = only on demand.
   std::chrono::milliseconds enumerate_interval{30000};
+  // Independent calls (SET, GET, DELETE, one-item ENUMERATE) in flight at
+  // once, answered in order; 1 is Hyper-V's one-transaction discipline
+  // (spec §4). More overlaps the VMBus round trip with the guest's work; a
+  // guest that handles one packet at a time (Linux, kvpd) keeps the rest in
+  // its ring, so window × 2.6 KB must fit the guest's inbound ring.
+  std::size_t window = 1;
 };
 
 enum class KvpErrc : uint8_t {

@@ -6,16 +6,17 @@
 // reason. The KVP device runs one per channel on the worker; tests that play
 // the host use it directly.
 //
-// One call at a time (spec §4): a new request is refused while one is
-// outstanding. negotiate() may be sent again at any time (a guest that did
-// not answer yet, or a reset after a timeout); replies to older requests are
-// then dropped as stale.
+// One call at a time (spec §4) unless set_window() allows more in flight
+// (answered in order); a request beyond the window is refused. negotiate()
+// may be sent again at any time (a guest that did not answer yet, or a reset
+// after a timeout); replies to older requests are then dropped as stale.
 //
 // Not thread-safe.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <span>
 #include <string>
@@ -84,11 +85,14 @@ class KvpHostSession {
     return endpoint_.versions();
   }
   [[nodiscard]] bool awaiting_reply() const noexcept { return endpoint_.awaiting_reply(); }
+  // Negotiated, with room in the window for another request.
+  [[nodiscard]] bool can_send() const noexcept { return endpoint_.can_send(); }
+  void set_window(std::size_t window) noexcept { endpoint_.set_window(window); }
   [[nodiscard]] ic::HostEndpoint& endpoint() noexcept { return endpoint_; }
 
  private:
   ic::HostEndpoint endpoint_;
-  std::optional<wire::KvpOperation> outstanding_;  // operation of the call awaiting its reply
+  std::deque<wire::KvpOperation> outstanding_;  // operations of the calls in flight, oldest first
   std::vector<std::byte> buffer_;
 };
 
