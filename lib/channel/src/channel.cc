@@ -156,6 +156,21 @@ Expected<std::span<const std::byte>, SendStatus> Channel::build_gpa_direct(
   return std::span<const std::byte>(scratch.first(at));
 }
 
+SendStatus Channel::to_send_status(ring::WriteStatus status) noexcept {
+  switch (status) {
+    case ring::WriteStatus::ok:
+      return SendStatus::ok;
+    case ring::WriteStatus::full:
+      return SendStatus::ring_full;
+    case ring::WriteStatus::too_large:
+      return SendStatus::too_large;
+    case ring::WriteStatus::corrupt:
+      break;
+  }
+  end(ChannelEnd::ring_corrupt);
+  return SendStatus::channel_ended;
+}
+
 SendStatus Channel::write_one(const SendItem& item) noexcept {
   ring::OutPacket packet{.payload = item.payload};
   bool needs_transaction = false;
@@ -199,15 +214,7 @@ SendStatus Channel::write_one(const SendItem& item) noexcept {
     // Never sent: give the id back.
     [[maybe_unused]] const auto freed = transactions_.complete(packet.trans_id);
   }
-  switch (status) {
-    case ring::WriteStatus::full:
-      return SendStatus::ring_full;
-    case ring::WriteStatus::too_large:
-      return SendStatus::too_large;
-    default:
-      end(ChannelEnd::ring_corrupt);
-      return SendStatus::channel_ended;
-  }
+  return to_send_status(status);
 }
 
 SendResult Channel::send_burst(std::span<const SendItem> items) noexcept {
@@ -215,12 +222,28 @@ SendResult Channel::send_burst(std::span<const SendItem> items) noexcept {
     return {0, SendStatus::channel_ended};
   }
   SendResult result;
-  for (const SendItem& item : items) {
-    result.status = write_one(item);
-    if (result.status != SendStatus::ok) {
-      break;
+  while (result.sent < items.size() && result.status == SendStatus::ok) {
+    // A run of in-band items goes to the ring as one write_burst, which keeps
+    // the ring's cursor in registers across the packets.
+    std::size_t run = 0;
+    while (run < plain_packets_.size() && result.sent + run < items.size() &&
+           items[result.sent + run].kind == SendKind::inband) {
+      const SendItem& item = items[result.sent + run];
+      plain_packets_[run] = ring::OutPacket{.type = wire::PacketType::data_inband,
+                                            .flags = 0,
+                                            .trans_id = item.trans_id,
+                                            .header_ext = {},
+                                            .payload = item.payload};
+      ++run;
     }
-    ++result.sent;
+    if (run == 0) {
+      result.status = write_one(items[result.sent]);
+      result.sent += result.status == SendStatus::ok ? 1 : 0;
+      continue;
+    }
+    const ring::WriteBurst burst = writer_.write_burst(std::span(plain_packets_.data(), run));
+    result.sent += burst.written;
+    result.status = to_send_status(burst.status);
   }
   if (result.status == SendStatus::ring_full) {
     counters_.ring_full.add();

@@ -160,6 +160,7 @@ class Channel {
           const GuestMemory* memory);
 
   SendStatus write_one(const SendItem& item) noexcept;
+  SendStatus to_send_status(ring::WriteStatus status) noexcept;
   Expected<std::span<const std::byte>, SendStatus> build_gpa_direct(
       std::span<const GuestBuffer> buffers) noexcept;
   bool accept(const ring::InPacket& packet, ReceivedPacket& out) noexcept;
@@ -184,6 +185,7 @@ class Channel {
   std::array<TransferPageSet, kMaxTransferPageSets> transfer_page_sets_{};
   std::size_t transfer_page_set_count_ = 0;
   alignas(8) std::array<std::byte, kGpaScratchBytes> gpa_scratch_{};
+  std::array<ring::OutPacket, 32> plain_packets_{};  // send_burst's runs of in-band items
   std::atomic<ChannelEnd> end_{ChannelEnd::none};
   Counters counters_;
 };
