@@ -18,8 +18,11 @@
 //
 //   append       resize to n+1 slots (a blank slot), write the value, write
 //                the key (the commit).
-//   replace      value field inside one page: one write (the commit).
-//   (in place)   Otherwise through a shadow copy (replace_through_shadow):
+//   replace      the bytes that change inside one page (one 512-byte sector
+//   (in place)   with StoreOptions::sync): one write of just those bytes (the
+//                commit); the rest of the field already holds the new value.
+//                Else the value field inside one page: one write (the commit).
+//                Otherwise through a shadow copy (replace_through_shadow):
 //                journal the intent; append the new record after the last
 //                one (the first record still wins, so readers see the old
 //                value); write key NUL + new value over the original in one
@@ -44,7 +47,8 @@
 // The page cache outlives the process, so none of this needs fsync. With
 // StoreOptions::sync every write and resize is followed by fdatasync, which
 // keeps the same order on the disk for power loss (key fields are single
-// 512-byte sectors; in-page value rewrites go through the shadow copy).
+// 512-byte sectors; a rewrite changing bytes of one sector writes just them,
+// other value rewrites go through the shadow copy).
 //
 // Outside writers. Each operation locks (PoolFile::lock), then compares the
 // file with what the last operation left: a new inode (replaced), a missing
@@ -68,6 +72,7 @@ namespace {
 constexpr off_t kRecordSize = sizeof(wire::KvpPoolRecord);
 constexpr off_t kValueOffset = offsetof(wire::KvpPoolRecord, value);
 constexpr off_t kPageSize = 4096;
+constexpr off_t kSectorSize = 512;
 constexpr uint32_t kReadChunkRecords = 256;
 constexpr char kBlankKey[wire::kKvpMaxKeyBytes] = {};
 
@@ -80,6 +85,20 @@ bool value_within_one_page(uint32_t slot) {
 
 bool same_record(const wire::KvpPoolRecord& a, const wire::KvpPoolRecord& b) {
   return std::memcmp(&a, &b, sizeof(a)) == 0;
+}
+
+// The value-field bytes that differ, as [first, last) offsets in the field
+// (first == last: none).
+std::pair<off_t, off_t> changed_range(const wire::KvpPoolRecord& before, const wire::KvpPoolRecord& after) {
+  off_t first = 0;
+  off_t last = wire::kKvpMaxValueBytes;
+  while (first < last && before.value[first] == after.value[first]) {
+    ++first;
+  }
+  while (last > first && before.value[last - 1] == after.value[last - 1]) {
+    --last;
+  }
+  return {first, last};
 }
 
 }  // namespace
@@ -131,7 +150,7 @@ StoreStatus Pool::set(std::string_view key, std::string_view value) {
   if (same_record(found.record, record)) {
     return StoreStatus::ok;
   }
-  return replace(*found.slot, record);
+  return replace(*found.slot, found.record, record);
 }
 
 ValueResult Pool::get(std::string_view key) {
@@ -450,7 +469,22 @@ StoreStatus Pool::append(const wire::KvpPoolRecord& record) {
   return status;
 }
 
-StoreStatus Pool::replace(uint32_t slot, const wire::KvpPoolRecord& record) {
+StoreStatus Pool::replace(uint32_t slot, const wire::KvpPoolRecord& before,
+                          const wire::KvpPoolRecord& record) {
+  // A write inside one page is all or nothing after a kill (inside one
+  // sector, after power loss): when the changed bytes lie inside one, they
+  // are the whole change. `before` was just read back and checked.
+  const auto [first, last] = changed_range(before, record);
+  const off_t unit = options_.sync ? kSectorSize : kPageSize;
+  if (first < last && (value_offset(slot) + first) / unit == (value_offset(slot) + last - 1) / unit) {
+    const StoreStatus status = write(value_offset(slot) + first,
+                                     bytes_of(record.value).subspan(static_cast<std::size_t>(first),
+                                                                    static_cast<std::size_t>(last - first)));
+    if (status == StoreStatus::ok) {
+      index_.set_state(slot, RecordState::valid);
+    }
+    return status;
+  }
   if (options_.sync || !value_within_one_page(slot)) {
     return replace_through_shadow(slot, record);
   }

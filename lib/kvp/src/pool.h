@@ -61,7 +61,7 @@ class Pool {
 
   // Write sequences.
   StoreStatus append(const wire::KvpPoolRecord& record);
-  StoreStatus replace(uint32_t slot, const wire::KvpPoolRecord& record);
+  StoreStatus replace(uint32_t slot, const wire::KvpPoolRecord& before, const wire::KvpPoolRecord& record);
   StoreStatus replace_through_shadow(uint32_t slot, const wire::KvpPoolRecord& record);
   StoreStatus remove_slots(const std::vector<uint32_t>& slots);
   StoreStatus slide_down(uint32_t first_free, const std::vector<uint32_t>& kept);
