@@ -208,8 +208,9 @@ void run_kvp(const KvpOptions& options) {
   std::vector<std::string> notes{
       fmt::format("host device worker (poll mode) on CPU {}, kvpd's worker on CPU {}; pool files in {}", cpus.consumer,
                   cpus.producer, options.pool_root),
-      fmt::format("{} calls per batch handed to the device at once, sent one transaction at a time; p50/p99: "
-                  "reply-to-reply gaps, i.e. each call's round trip; median of {} run(s) of {} s",
+      fmt::format("{} calls per batch handed to the device at once; window: calls in flight (1 = one "
+                  "transaction at a time); p50/p99: reply-to-reply gaps (with window 1, each call's round trip); "
+                  "SET values differ from the stored ones in a few bytes; median of {} run(s) of {} s",
                   options.batch, std::max(1u, options.run.repeat), options.run.duration_s)};
   std::vector<TargetCheck> checks;
   for (const std::string& impl : options.impls) {
