@@ -214,10 +214,11 @@ void run_kvp(const KvpOptions& options) {
                   options.batch, std::max(1u, options.run.repeat), options.run.duration_s)};
   std::vector<TargetCheck> checks;
   for (const std::string& impl : options.impls) {
+    for (const std::size_t window : options.windows) {
     std::optional<double> small;
     std::optional<double> large;
     for (const Record& record : records) {
-      if (record.impl != impl || record.params["op"] != "set") {
+      if (record.impl != impl || record.params["op"] != "set" || record.params["window"] != window) {
         continue;
       }
       const auto count = record.params["records"].get<uint32_t>();
@@ -227,9 +228,10 @@ void run_kvp(const KvpOptions& options) {
         large = record.derived["ops_per_s"].get<double>();
       }
     }
-    checks.push_back({fmt::format("{}: SETs/s at 10,000 records", impl), large, 50000, true});
-    checks.push_back({fmt::format("{}: SET rate at 10 / rate at 10,000", impl),
+    checks.push_back({fmt::format("{} window {}: SETs/s at 10,000 records", impl, window), large, 50000, true});
+    checks.push_back({fmt::format("{} window {}: SET rate at 10 / rate at 10,000", impl, window),
                       small && large && *large > 0 ? std::optional(*small / *large) : std::nullopt, 2, false});
+    }
   }
   print_table(stdout, records, machine, notes, checks);
 }
