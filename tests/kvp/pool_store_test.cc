@@ -94,6 +94,33 @@ TEST_F(PoolStoreTest, SetOfAnExistingKeyKeepsItsPlaceAndLeavesNoStaleBytes) {
   EXPECT_EQ(std::filesystem::file_size(std::filesystem::path(dir_.pool(3)) += ".journal"), 0u);
 }
 
+TEST_F(PoolStoreTest, ASetChangingBytesInsideOnePageWritesOnlyThemWithoutTheShadowCopy) {
+  // 16 slots: every position of the value field against the page pattern,
+  // 3 in 8 of them across a page boundary.
+  constexpr int kCount = 16;
+  const std::string long_value(1500, 'a');
+  set_all(KvpPool::guest, kCount, long_value);
+  std::string expected;
+  for (int i = 0; i < kCount; ++i) {
+    std::string changed = long_value + std::to_string(i);
+    changed[10] = 'b';  // inside the field's first page whatever the slot
+    ASSERT_EQ(store_->set(KvpPool::guest, "key" + std::to_string(i), changed), StoreStatus::ok);
+    expected += record_bytes("key" + std::to_string(i), changed);
+  }
+  EXPECT_EQ(read_file(dir_.pool(1)), expected);
+  // No shadow copy was needed, so the journal was never used.
+  const std::filesystem::path journal = std::filesystem::path(dir_.pool(1)) += ".journal";
+  EXPECT_FALSE(std::filesystem::exists(journal)) << "the shadow copy ran for a one-page change";
+  // A change that spans the whole field still goes through it where the field crosses a page.
+  expected.clear();
+  for (int i = 0; i < kCount; ++i) {
+    ASSERT_EQ(store_->set(KvpPool::guest, "key" + std::to_string(i), "short"), StoreStatus::ok);
+    expected += record_bytes("key" + std::to_string(i), "short");
+  }
+  EXPECT_EQ(read_file(dir_.pool(1)), expected);
+  EXPECT_TRUE(std::filesystem::exists(journal));
+}
+
 TEST_F(PoolStoreTest, SetOfTheSameValueWritesNothing) {
   ASSERT_EQ(store_->set(KvpPool::external, "k", "v"), StoreStatus::ok);
   const auto before = std::filesystem::last_write_time(dir_.pool(0));
