@@ -527,3 +527,55 @@ TEST(KvpDeviceTest, AWindowOfCallsInFlightKeepsTheirOrderAndResults) {
 
 }  // namespace
 }  // namespace uvmbus::host
+
+namespace uvmbus::host {
+namespace {
+
+// cloud-init appends telemetry to pool 1 under flock while the host keeps
+// enumerating it: every enumeration is a consistent prefix of the appends
+// (in order, nothing invented), and the last one sees all of them.
+TEST(KvpDeviceTest, AppendsOfACloudInitStyleWriterDuringEnumerationAllShowUp) {
+  ScratchDir dir;
+  Host host;
+  Kvpd guest(host, "vm1", dir.path());
+  KvpDevice& kvp = *host.device;
+  ASSERT_TRUE(negotiated(kvp, "vm1"));
+  constexpr int kAppends = 300;
+  auto key = [](int i) { return "CLOUD_INIT|1700000000|diagnostic|event|" + std::to_string(i); };
+  auto value = [](int i) { return "{\"msg\": \"событие " + std::to_string(i) + "\"}"; };
+  std::atomic<bool> writing{true};
+  std::thread writer([&] {
+    const std::filesystem::path pool1 = dir.path() / ".kvp_pool_1";
+    for (int i = 0; i < kAppends; ++i) {
+      kvp::testing::append_like_cloud_init(pool1, kvp::testing::record_bytes(key(i), value(i)));
+      if (i % 16 == 0) {
+        std::this_thread::sleep_for(200us);
+      }
+    }
+    writing = false;
+  });
+  int enumerations = 0;
+  auto check_prefix = [&](const std::vector<KvpItem>& items) {
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (items[i].key != key(static_cast<int>(i)) || items[i].value != value(static_cast<int>(i))) {
+        ADD_FAILURE() << "item " << i << " is " << items[i].key;
+        return;
+      }
+    }
+  };
+  while (writing) {
+    KvpResult<GuestItems> items = kvp.guest_items("vm1", KvpPool::guest, true);
+    ASSERT_TRUE(items) << describe(items.error());
+    check_prefix(items->items);
+    ++enumerations;
+  }
+  writer.join();
+  KvpResult<GuestItems> last = kvp.guest_items("vm1", KvpPool::guest, true);
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->items.size(), static_cast<std::size_t>(kAppends));
+  check_prefix(last->items);
+  EXPECT_GT(enumerations, 1);
+}
+
+}  // namespace
+}  // namespace uvmbus::host
