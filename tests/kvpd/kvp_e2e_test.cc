@@ -2,7 +2,8 @@
 // with a state directory), uvmbus-kvpd ($KVPD_BINARY, user transport) and
 // every operation through uvmbus-host kvp ($HOST_CLI_BINARY): each pool,
 // keys and values at the limits in non-ASCII text, the errors the CLI
-// reports, kvpd restarts (state kept) and hostd restarts (burst sent again).
+// reports, kvpd restarts (state kept) and hostd restarts (burst sent again),
+// and kvpd killed at random instants under host SET load.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -11,9 +12,13 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <random>
+#include <set>
 #include <thread>
 
+#include "control_client.h"
 #include "pool_files.h"
 #include "uvmbus/kvp/pool_store.h"
 
@@ -54,6 +59,15 @@ class Child {
     posix_spawn_file_actions_destroy(&actions);
   }
   ~Child() { stop(); }
+  // SIGKILL, at once.
+  int kill_now() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+    return 0;
+  }
   // SIGTERM, and the exit status (or -1).
   int stop() {
     if (pid_ <= 0) {
@@ -110,6 +124,7 @@ class KvpEndToEnd : public ::testing::Test {
     })) << logs();
   }
   int stop_kvpd() { return kvpd_->stop(); }
+  int kill_kvpd() { return kvpd_->kill_now(); }
   int stop_hostd() { return hostd_->stop(); }
 
   CliResult cli(std::vector<std::string> args) {
@@ -300,6 +315,56 @@ TEST_F(KvpEndToEnd, KvpdRestartKeepsItsPoolsAndHostdRestartSendsTheBurstAgain) {
             (std::vector<std::pair<std::string, std::string>>{{"Keep", "kept"}}));
   EXPECT_EQ(pool_file(KvpPool::auto_external),
             (std::vector<std::pair<std::string, std::string>>{{"VirtualMachineName", "vm1"}}));
+}
+
+TEST_F(KvpEndToEnd, KvpdKilledAtRandomUnderSetLoadLosesNoAcknowledgedSet) {
+  start_hostd();
+  constexpr int kKeys = 20;
+  constexpr int kKills = 150;
+  std::mt19937 random(12345);
+  // Per key: the value last acknowledged, and values sent after it (a SET in
+  // flight at the kill may or may not have landed).
+  std::map<std::string, std::string> acknowledged;
+  std::map<std::string, std::set<std::string>> in_doubt;
+  uint64_t acks = 0;
+  for (int kill = 0; kill < kKills; ++kill) {
+    start_kvpd();
+    std::atomic<bool> stop{false};
+    std::thread load([&] {
+      auto client = hostctl::ControlClient::connect(control().string());
+      ASSERT_TRUE(client);
+      for (int n = 0; !stop; ++n) {
+        const std::string key = "k" + std::to_string(n % kKeys);
+        const std::string value = "v" + std::to_string(kill) + "-" + std::to_string(n);
+        in_doubt[key].insert(value);
+        auto reply = client->command("kvp-set", {{"vm", "vm1"}, {"key", key}, {"value", value}});
+        ASSERT_TRUE(reply);
+        if ((*reply)["ok"] == true && (*reply)["result"]["delivery"] == "acknowledged") {
+          acknowledged[key] = value;
+          in_doubt[key].clear();
+          ++acks;
+        } else {
+          break;  // kvpd is gone
+        }
+      }
+    });
+    std::this_thread::sleep_for(std::chrono::microseconds(std::uniform_int_distribution<int>(500, 20000)(random)));
+    kill_kvpd();
+    stop = true;
+    load.join();
+    // Whole records only, then every acknowledged SET is there (or a later one).
+    ASSERT_EQ(std::filesystem::file_size(pools() / ".kvp_pool_0") % sizeof(wire::KvpPoolRecord), 0u);
+    std::map<std::string, std::string> found;
+    for (const auto& [key, value] : pool_file(KvpPool::external)) {
+      found.emplace(key, value);  // the first record with a key wins
+    }
+    for (const auto& [key, value] : acknowledged) {
+      ASSERT_TRUE(found.contains(key)) << "kill " << kill << ": " << key << " lost";
+      EXPECT_TRUE(found[key] == value || in_doubt[key].contains(found[key]))
+          << "kill " << kill << ": " << key << " = " << found[key] << ", acknowledged " << value;
+    }
+  }
+  EXPECT_GT(acks, static_cast<uint64_t>(kKills));
 }
 
 }  // namespace
