@@ -3,7 +3,6 @@
 
 #include <fmt/core.h>
 #include <poll.h>
-#include <sched.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -16,6 +15,7 @@
 #include "hostd_options.h"
 #include "log.h"
 #include "socket_path.h"
+#include "uvmbus/runtime/affinity.h"
 #include "uvmbus/runtime/topology.h"
 
 namespace uvmbus::hostd {
@@ -27,20 +27,6 @@ constexpr auto kPruneInterval = 200ms;
 
 runtime::Unexpected<StartError> start_error(int code, std::string message) {
   return runtime::Unexpected<StartError>(StartError{code, std::move(message)});
-}
-
-// The first CPU this process may run on.
-unsigned first_allowed_cpu() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
-    for (unsigned cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-      if (CPU_ISSET(cpu, &set)) {
-        return cpu;
-      }
-    }
-  }
-  return 0;
 }
 
 }  // namespace
@@ -59,7 +45,7 @@ runtime::Expected<std::unique_ptr<Hostd>, StartError> Hostd::start(HostdConfig c
   if (!topology) {
     return start_error(kExitSoftware, fmt::format("topology: {}", runtime::to_string(topology.error().code)));
   }
-  std::vector<unsigned> cpus{first_allowed_cpu()};
+  std::vector<unsigned> cpus{runtime::first_allowed_cpu()};
   if (!cfg.cpus.empty()) {
     auto listed = topology->cpus_from_list(cfg.cpus);
     if (!listed) {

@@ -1,8 +1,6 @@
 // uvmbus-kvpd's start-up and service (see kvpd_run.h).
 #include "kvpd_run.h"
 
-#include <sched.h>
-
 #include <cstring>
 
 #include "auto_pool.h"
@@ -13,26 +11,13 @@
 #include "uvmbus/channel/guest_memory.h"
 #include "uvmbus/channel/user_transport.h"
 #include "uvmbus/kvp/versions.h"
+#include "uvmbus/runtime/affinity.h"
 
 namespace uvmbus::kvpd {
 namespace {
 
 // Rings and the connection's pages: the KVP channel needs a few pages.
 constexpr std::size_t kGuestMemoryBytes = 1 << 20;
-
-// The first CPU this process may run on.
-unsigned first_allowed_cpu() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
-    for (unsigned cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-      if (CPU_ISSET(cpu, &set)) {
-        return cpu;
-      }
-    }
-  }
-  return 0;
-}
 
 }  // namespace
 
@@ -100,7 +85,7 @@ int serve(const KvpdOptions& options, channel::Transport& transport, kvp::PoolSt
                                : std::span<const wire::IcVersion>(kvp::kGuestVersions);
   KvpService service(versions, store, auto_pool, ip_config);
   DaemonConfig config;
-  config.worker.cpu = options.cpu.value_or(first_allowed_cpu());
+  config.worker.cpu = options.cpu.value_or(runtime::first_allowed_cpu());
   config.worker.idle_threshold = options.idle_threshold;
   KvpDaemon::StartResult started = KvpDaemon::start(transport, memory, service, *topology, config);
   switch (started.error) {

@@ -6,7 +6,6 @@
 #include "uvmbus/host/vmbus_server.h"
 
 #include <gtest/gtest.h>
-#include <sched.h>
 
 #include <cstring>
 #include <numeric>
@@ -16,6 +15,7 @@
 #include "raw_guest.h"
 #include "uvmbus/channel/vmbus_connection.h"
 #include "uvmbus/host/builtin_devices.h"
+#include "uvmbus/runtime/affinity.h"
 #include "uvmbus/runtime/topology.h"
 
 namespace uvmbus::host::test {
@@ -29,19 +29,6 @@ using namespace std::chrono_literals;
 constexpr wire::Guid kEchoInstance = wire::guid_literal("0ec40000-0000-4000-8000-0000000000a1");
 constexpr wire::Guid kSinkInstance = wire::guid_literal("051a0000-0000-4000-8000-0000000000a2");
 constexpr wire::Guid kHotInstance = wire::guid_literal("0407ad00-0000-4000-8000-0000000000a3");
-
-unsigned first_allowed_cpu() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
-    for (unsigned cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-      if (CPU_ISSET(cpu, &set)) {
-        return cpu;
-      }
-    }
-  }
-  return 0;
-}
 
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 5s) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -96,7 +83,7 @@ class ServerTest : public ::testing::Test {
     if (!topology) {
       throw std::runtime_error("topology");
     }
-    auto started = runtime::Worker::start(*topology, {.cpu = first_allowed_cpu()});
+    auto started = runtime::Worker::start(*topology, {.cpu = runtime::first_allowed_cpu()});
     if (!started) {
       throw std::runtime_error("worker");
     }

@@ -2,26 +2,12 @@
 #include "kvpd_fixture.h"
 
 #include <gtest/gtest.h>
-#include <sched.h>
 
 #include <stdexcept>
 
+#include "uvmbus/runtime/affinity.h"
+
 namespace uvmbus::kvpd::test {
-namespace {
-
-unsigned first_allowed_cpu() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  sched_getaffinity(0, sizeof(set), &set);
-  for (unsigned cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-    if (CPU_ISSET(cpu, &set)) {
-      return cpu;
-    }
-  }
-  return 0;
-}
-
-}  // namespace
 
 channel::test::ScriptedHostConfig kvp_host_config(bool offer_kvp) {
   channel::test::ScriptedHostConfig config;
@@ -117,7 +103,7 @@ KvpdUnderTest::KvpdUnderTest(const std::filesystem::path& pool_dir,
   }
   topology_ = std::make_unique<runtime::Topology>(std::move(*topology));
   DaemonConfig config;
-  config.worker.cpu = first_allowed_cpu();
+  config.worker.cpu = runtime::first_allowed_cpu();
   config.worker.idle_threshold = idle_threshold;
   config.connection.reply_timeout = std::chrono::milliseconds(2000);
   KvpDaemon::StartResult started =

@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <poll.h>
-#include <sched.h>
 #include <stdlib.h>
 
 #include <atomic>
@@ -21,6 +20,7 @@
 #include "uvmbus/channel/user_host_transport.h"
 #include "uvmbus/host/builtin_devices.h"
 #include "uvmbus/host/vmbus_server.h"
+#include "uvmbus/runtime/affinity.h"
 #include "uvmbus/runtime/topology.h"
 #include "uvmbus/runtime/worker.h"
 
@@ -127,7 +127,7 @@ class UserSocketHost {
     if (!topology) {
       throw std::runtime_error("topology");
     }
-    auto worker = runtime::Worker::start(*topology, {.cpu = last_allowed_cpu()});
+    auto worker = runtime::Worker::start(*topology, {.cpu = runtime::allowed_cpus().back()});
     if (!worker) {
       throw std::runtime_error("worker");
     }
@@ -159,18 +159,6 @@ class UserSocketHost {
   std::string socket_path() const { return directory_ + "/vmbus.sock"; }
 
  private:
-  static unsigned last_allowed_cpu() {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    unsigned last = 0;
-    if (sched_getaffinity(0, sizeof(set), &set) == 0) {
-      for (unsigned cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-        last = CPU_ISSET(cpu, &set) ? cpu : last;
-      }
-    }
-    return last;
-  }
-
   void serve() {
     while (!stop_) {
       pollfd ready{.fd = listener_->fd(), .events = POLLIN, .revents = 0};

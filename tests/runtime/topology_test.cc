@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "test_support.h"
+#include "uvmbus/runtime/affinity.h"
 #include "uvmbus/runtime/cpu_list.h"
 
 namespace uvmbus::runtime {
@@ -34,7 +35,7 @@ std::string read_line(const std::string& path) {
 
 TEST(Topology, CoreListsNameOnlyCpusOfThisMachine) {
   const Topology topology = load_topology();
-  const std::vector<unsigned> allowed = test::allowed_cpus();
+  const std::vector<unsigned> allowed = allowed_cpus();
   ASSERT_FALSE(allowed.empty());
 
   auto first = topology.cpus_from_list(std::to_string(allowed.front()));
@@ -64,7 +65,7 @@ std::vector<unsigned> first_cpu_of_each_core_per_sysfs(unsigned node) {
   if (!cpus) {
     return {};
   }
-  const std::vector<unsigned> allowed = test::allowed_cpus();
+  const std::vector<unsigned> allowed = allowed_cpus();
   std::map<std::pair<std::string, std::string>, unsigned> first_of_core;
   for (const unsigned cpu : *cpus) {
     if (std::find(allowed.begin(), allowed.end(), cpu) == allowed.end()) {
@@ -107,7 +108,7 @@ TEST(Topology, ANodeThatDoesNotExistIsAnError) {
 
 TEST(Topology, BindsTheCallingThreadToEachCpu) {
   const Topology topology = load_topology();
-  for (const unsigned cpu : test::allowed_cpus()) {
+  for (const unsigned cpu : allowed_cpus()) {
     int ran_on = -1;
     std::thread thread([&] {
       ASSERT_TRUE(topology.bind_current_thread(cpu).has_value());

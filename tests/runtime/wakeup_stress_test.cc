@@ -26,6 +26,7 @@
 
 #include "ring_fixture.h"
 #include "test_support.h"
+#include "uvmbus/runtime/affinity.h"
 #include "uvmbus/ring/ring.h"
 #include "uvmbus/runtime/worker.h"
 
@@ -223,7 +224,7 @@ TEST_P(WakeupStress, EveryPacketArrivesWithoutLostWakeups) {
   std::vector<std::unique_ptr<Producer>> producers;
   auto topology = Topology::load();
   ASSERT_TRUE(topology.has_value());
-  const std::vector<unsigned> cpus = test::allowed_cpus();
+  const std::vector<unsigned> cpus = allowed_cpus();
   // Declared after the pollables: the worker stops before they go.
   auto started = Worker::start(*topology, {.cpu = cpus.front(),
                                            .burst = 32,

@@ -14,6 +14,7 @@
 
 #include "fake_pollable.h"
 #include "test_support.h"
+#include "uvmbus/runtime/affinity.h"
 #include "uvmbus/runtime/cpu_list.h"
 
 namespace uvmbus::runtime {
@@ -32,7 +33,7 @@ const Topology& topology() {
   return loaded;
 }
 
-unsigned first_cpu() { return test::allowed_cpus().front(); }
+unsigned first_cpu() { return allowed_cpus().front(); }
 
 std::unique_ptr<Worker> start_worker(const WorkerConfig& config) {
   auto worker = Worker::start(topology(), config);
@@ -49,7 +50,7 @@ void attach(Worker& worker, Pollable& pollable) {
 }
 
 TEST(Worker, PollsOnTheCpuItIsPinnedTo) {
-  for (const unsigned cpu : test::allowed_cpus()) {
+  for (const unsigned cpu : allowed_cpus()) {
     FakePollable pollable;
     const auto worker = start_worker({.cpu = cpu, .idle_threshold = kNeverSleep});
     ASSERT_NE(worker, nullptr);
