@@ -26,7 +26,7 @@ struct KvpdOptions {
   bool sync = false;
   unsigned kvp_version = 5;  // 4: cap at 4.0 (string IP info, like Linux)
   TransportKind transport = TransportKind::user;
-  std::filesystem::path socket = "/run/uvmbus/hostd.sock";
+  std::filesystem::path socket = "/run/uvmbus/vmbus.sock";
   std::string vm_name = "kvpd";  // the partition's name on the user transport
   std::string vm_id;             // its VM id (a GUID); empty: all zeros
   std::optional<unsigned> cpu;  // worker CPU; default the first this process may use
