@@ -111,6 +111,46 @@ json KvpCli::args() const {
   return args;
 }
 
+runtime::Expected<json, hostctl::ClientError> list_all_pages(hostctl::ControlClient& client, json args) {
+  const auto broken = [](const char* what) {
+    return runtime::Unexpected<hostctl::ClientError>(
+        hostctl::ClientError{hostctl::ClientFailure::bad_reply, fmt::format("kvp-list: {}", what)});
+  };
+  const auto paged = [](const json& result) {
+    return result.is_object() && result.contains("items") && result["items"].is_array();
+  };
+  auto reply = client.command("kvp-list", args);
+  if (!reply || !(*reply)["ok"].get<bool>() || !paged((*reply)["result"])) {
+    return reply;  // an error, or a result that rendering reports as bad
+  }
+  json& result = (*reply)["result"];
+  json next = result.value("next", json());
+  uint64_t offset = 0;
+  while (!next.is_null()) {
+    // Each page must move forward, or a broken hostd would keep us here.
+    if (!next.is_number_unsigned() || next.get<uint64_t>() <= offset) {
+      return broken("the next page does not move forward");
+    }
+    offset = next.get<uint64_t>();
+    args["offset"] = offset;
+    auto page = client.command("kvp-list", args);
+    if (!page || !(*page)["ok"].get<bool>()) {
+      return page;
+    }
+    json& more = (*page)["result"];
+    if (!paged(more)) {
+      return broken("a page without items");
+    }
+    for (json& item : more["items"]) {
+      result["items"].push_back(std::move(item));
+    }
+    next = more.value("next", json());
+  }
+  result.erase("next");
+  result.erase("offset");
+  return reply;
+}
+
 std::string render_kvp(const std::string& command, const json& result) {
   if (command == "kvp-set" || command == "kvp-remove") {
     const bool acked = result.at("delivery") == "acknowledged";

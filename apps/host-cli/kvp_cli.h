@@ -3,13 +3,16 @@
 // in pools external and auto-external, list any pool (the host's items, or
 // the guest's guest and intrinsic items, cached or --refresh), get one key
 // from the guest, get and set a NIC's IP configuration, and each VM's KVP
-// channel status. Each maps onto one kvp-* control command.
+// channel status. Each maps onto one kvp-* control command; list fetches
+// every page of kvp-list and shows them as one list.
 #pragma once
 
 #include <CLI/CLI.hpp>
 #include <string>
 
 #include <nlohmann/json.hpp>
+
+#include "control_client.h"
 
 namespace uvmbus::hostcli {
 
@@ -35,6 +38,11 @@ class KvpCli {
   bool dhcp_ = false;
   std::vector<std::string> addresses_, gateways_, dns_;
 };
+
+// kvp-list page after page (following "next") as one reply holding every
+// item; the first reply that is not ok, or a failure, as it came.
+runtime::Expected<nlohmann::json, hostctl::ClientError> list_all_pages(hostctl::ControlClient& client,
+                                                                      nlohmann::json args);
 
 // The text form of a kvp-* command's result.
 std::string render_kvp(const std::string& command, const nlohmann::json& result);

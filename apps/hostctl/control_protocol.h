@@ -21,7 +21,10 @@
 
 namespace uvmbus::hostctl {
 
-inline constexpr std::size_t kMaxRequestBytes = 4096;
+// 16 KiB: the largest kvp-set (a 255-unit key and a 1,023-unit value) takes
+// 2.6 KB as raw UTF-8, but 7.7 KB from a client whose JSON encoder writes
+// every non-ASCII UTF-16 unit as a 6-byte \uXXXX escape (Python's default).
+inline constexpr std::size_t kMaxRequestBytes = 16 * 1024;
 inline constexpr std::size_t kMaxReplyBytes = 160 * 1024;
 inline constexpr uint32_t kProtocolVersion = 1;
 

@@ -48,38 +48,67 @@ void CommandArgs::finish() const {
 }
 
 bool CommandTable::add(std::string name, std::string summary, CommandHandler handler) {
-  return commands_.emplace(std::move(name), Entry{std::move(summary), std::move(handler)}).second;
+  return commands_.emplace(std::move(name), Entry{std::move(summary), std::move(handler), {}}).second;
 }
 
-json CommandTable::dispatch(std::string_view request) const {
-  const json parsed = json::parse(request, nullptr, /*allow_exceptions=*/false);
-  if (!parsed.is_object() || !parsed.contains("command") || !parsed["command"].is_string()) {
-    return hostctl::error_reply(ErrorCode::bad_request,
-                                "expected a JSON object {\"command\": NAME, \"args\": {...}}");
-  }
-  for (const auto& [key, value] : parsed.items()) {
-    if (key != "command" && key != "args") {
-      return hostctl::error_reply(ErrorCode::bad_request, fmt::format("unknown request key '{}'", key));
-    }
-  }
-  const json args = parsed.value("args", json::object());
-  if (!args.is_object()) {
-    return hostctl::error_reply(ErrorCode::bad_request, "\"args\" must be an object");
-  }
-  const std::string& name = parsed["command"].get_ref<const std::string&>();
-  const auto it = commands_.find(name);
-  if (it == commands_.end()) {
-    return hostctl::error_reply(ErrorCode::unknown_command, fmt::format("no command '{}'", name));
-  }
+bool CommandTable::add_deferred(std::string name, std::string summary, DeferredHandler handler) {
+  return commands_.emplace(std::move(name), Entry{std::move(summary), {}, std::move(handler)}).second;
+}
+
+json CommandTable::complete(const Completion& make) {
   try {
-    CommandArgs reader(args);
-    json result = it->second.handler(reader);
-    return hostctl::ok_reply(std::move(result));
+    return hostctl::ok_reply(make());
   } catch (const CommandError& error) {
     return hostctl::error_reply(error.code(), error.what());
   } catch (const std::exception& error) {
     return hostctl::error_reply(ErrorCode::internal, error.what());
   }
+}
+
+Dispatched CommandTable::dispatch(std::string_view request) const {
+  Dispatched out;
+  const json parsed = json::parse(request, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object() || !parsed.contains("command") || !parsed["command"].is_string()) {
+    out.reply = hostctl::error_reply(ErrorCode::bad_request,
+                                     "expected a JSON object {\"command\": NAME, \"args\": {...}}");
+    return out;
+  }
+  for (const auto& [key, value] : parsed.items()) {
+    if (key != "command" && key != "args" && key != "id") {
+      out.reply = hostctl::error_reply(ErrorCode::bad_request, fmt::format("unknown request key '{}'", key));
+      return out;
+    }
+  }
+  const json id = parsed.value("id", json());
+  if (!id.is_null() && !id.is_string() && !id.is_number_unsigned()) {
+    out.reply = hostctl::error_reply(ErrorCode::bad_request, "\"id\" must be a string or an unsigned integer");
+    return out;
+  }
+  const json args = parsed.value("args", json::object());
+  if (!args.is_object()) {
+    out.reply = hostctl::error_reply(ErrorCode::bad_request, "\"args\" must be an object");
+    return out;
+  }
+  const std::string& name = parsed["command"].get_ref<const std::string&>();
+  const auto it = commands_.find(name);
+  if (it == commands_.end()) {
+    out.reply = hostctl::error_reply(ErrorCode::unknown_command, fmt::format("no command '{}'", name));
+    return out;
+  }
+  CommandArgs reader(args);
+  const Entry& entry = it->second;
+  out.reply = complete([&] {
+    if (entry.deferred) {
+      out.deferred = entry.deferred(reader);
+      return json();
+    }
+    return entry.handler(reader);
+  });
+  out.id = id;
+  if (!out.id.is_null()) {
+    out.reply["id"] = out.id;
+  }
+  return out;
 }
 
 std::vector<CommandInfo> CommandTable::commands() const {

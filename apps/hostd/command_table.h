@@ -3,7 +3,9 @@
 // families add their own register function the same way); dispatch() turns
 // one request message into one reply object and never throws: a malformed
 // request, an unknown command or a handler's CommandError becomes an error
-// reply (control_protocol.h).
+// reply (control_protocol.h). A command that waits on a guest is added with
+// add_deferred(): its handler checks the arguments and returns the waiting
+// work, which the control server runs off the main loop (deferred_calls.h).
 #pragma once
 
 #include <functional>
@@ -47,6 +49,19 @@ class CommandArgs {
 
 // Returns the command's result (the reply's "result").
 using CommandHandler = std::function<nlohmann::json(CommandArgs& args)>;
+// Makes the result on the main thread (may throw CommandError, like a handler).
+using Completion = std::function<nlohmann::json()>;
+// Work that may block (waits on a guest); runs off the main thread.
+using Deferred = std::function<Completion()>;
+// Reads the arguments (on the main thread) and returns the work.
+using DeferredHandler = std::function<Deferred(CommandArgs& args)>;
+
+// What dispatch() made of one request.
+struct Dispatched {
+  nlohmann::json reply;  // the reply, unless `deferred` is set
+  Deferred deferred;     // run it; its Completion makes the reply (complete())
+  nlohmann::json id;     // the request's "id", echoed in its reply (null if none)
+};
 
 struct CommandInfo {
   std::string name;
@@ -57,14 +72,18 @@ class CommandTable {
  public:
   // False if `name` is taken.
   bool add(std::string name, std::string summary, CommandHandler handler);
-  // The reply to one request message.
-  nlohmann::json dispatch(std::string_view request) const;
+  bool add_deferred(std::string name, std::string summary, DeferredHandler handler);
+  // The reply to one request message, or the work that will make it.
+  Dispatched dispatch(std::string_view request) const;
+  // The reply {"ok": true, "result": make()}, or the error make() threw.
+  static nlohmann::json complete(const Completion& make);
   std::vector<CommandInfo> commands() const;
 
  private:
   struct Entry {
     std::string summary;
-    CommandHandler handler;
+    CommandHandler handler;    // one of the two
+    DeferredHandler deferred;
   };
   std::map<std::string, Entry, std::less<>> commands_;
 };

@@ -78,10 +78,14 @@ runtime::Expected<std::unique_ptr<ControlServer>, std::string> ControlServer::li
     }
     return error;
   }
-  return std::unique_ptr<ControlServer>(new ControlServer(listening, epoll, path, table));
+  std::unique_ptr<ControlServer> server(new ControlServer(listening, epoll, path, table));
+  if (!watch(epoll, server->deferred_.fd())) {
+    return failure(path, "epoll");  // the destructor closes and unlinks
+  }
+  return server;
 }
 
-ControlServer::ControlServer(int listening, int epoll, std::string path, const CommandTable& table) noexcept
+ControlServer::ControlServer(int listening, int epoll, std::string path, const CommandTable& table)
     : listening_(listening), epoll_(epoll), path_(std::move(path)), table_(table) {}
 
 ControlServer::~ControlServer() {
@@ -94,12 +98,16 @@ ControlServer::~ControlServer() {
 }
 
 void ControlServer::serve() {
-  std::array<epoll_event, kMaxClients + 1> events{};
+  std::array<epoll_event, kMaxClients + 2> events{};
   const int ready = epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), 0);
   for (int i = 0; i < ready; ++i) {
     const int fd = events[static_cast<std::size_t>(i)].data.fd;
     if (fd == listening_) {
       accept_clients();
+      continue;
+    }
+    if (fd == deferred_.fd()) {
+      deliver();
       continue;
     }
     const auto client = std::find_if(clients_.begin(), clients_.end(), [fd](const Client& c) { return c.fd == fd; });
@@ -142,7 +150,7 @@ void ControlServer::accept_clients() {
       close(fd);
       continue;
     }
-    clients_.push_back({fd, peer.pid, peer.uid});
+    clients_.push_back({fd, next_client_++, peer.pid, peer.uid});
     log(LogLevel::debug, "event=control_connected pid={} uid={}", peer.pid, peer.uid);
   }
 }
@@ -151,10 +159,23 @@ bool ControlServer::answer(const Client& client) {
   const hostctl::Received received = hostctl::receive_message(client.fd, hostctl::kMaxRequestBytes);
   switch (received.status) {
     case hostctl::ReceiveStatus::message: {
-      const nlohmann::json response = table_.dispatch(received.bytes);
+      Dispatched dispatched = table_.dispatch(received.bytes);
+      if (dispatched.deferred) {
+        const nlohmann::json id = dispatched.id;
+        if (deferred_.start(client.id, id, std::move(dispatched.deferred))) {
+          log(LogLevel::debug, "event=control_request_deferred pid={} bytes={}", client.pid, received.bytes.size());
+          return true;
+        }
+        dispatched.reply = hostctl::error_reply(
+            ErrorCode::unavailable, fmt::format("too many requests waiting on guests (at most {} per client, {} in all)",
+                                                DeferredCalls::kMaxPerClient, DeferredCalls::kMaxCalls));
+        if (!id.is_null()) {
+          dispatched.reply["id"] = id;
+        }
+      }
       log(LogLevel::debug, "event=control_request pid={} ok={} bytes={}", client.pid,
-          response["ok"].get<bool>(), received.bytes.size());
-      reply(client.fd, response);
+          dispatched.reply["ok"].get<bool>(), received.bytes.size());
+      reply(client.fd, dispatched.reply);
       return true;
     }
     case hostctl::ReceiveStatus::too_large:
@@ -165,6 +186,18 @@ bool ControlServer::answer(const Client& client) {
       return true;
     default:
       return false;
+  }
+}
+
+void ControlServer::deliver() {
+  for (const DeferredCalls::Finished& done : deferred_.finished()) {
+    const auto client = std::find_if(clients_.begin(), clients_.end(),
+                                     [&done](const Client& c) { return c.id == done.client; });
+    if (client == clients_.end()) {
+      continue;  // it left before its reply
+    }
+    log(LogLevel::debug, "event=control_reply_deferred pid={} ok={}", client->pid, done.reply["ok"].get<bool>());
+    reply(client->fd, done.reply);
   }
 }
 

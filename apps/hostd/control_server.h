@@ -4,7 +4,11 @@
 // credentials (SO_PEERCRED) are checked at accept, and anyone else gets a
 // permission_denied reply and is disconnected. At most kMaxClients at once;
 // malformed and oversized requests get error replies, never a crash. Main
-// thread only; serve() never blocks.
+// thread only; serve() never blocks: commands that wait on a guest run as
+// DeferredCalls, and their replies go out when they are done (so a client
+// with several requests in flight matches replies by the requests' "id").
+// Destroy the server only after stopping the VMBus server: destruction
+// waits for the deferred calls still running.
 #pragma once
 
 #include <sys/types.h>
@@ -14,6 +18,7 @@
 #include <vector>
 
 #include "command_table.h"
+#include "deferred_calls.h"
 #include "uvmbus/runtime/expected.h"
 
 namespace uvmbus::hostd {
@@ -37,21 +42,26 @@ class ControlServer {
  private:
   struct Client {
     int fd = -1;
+    uint64_t id = 0;  // unique for the server's life (fds are reused)
     pid_t pid = 0;
     uid_t uid = 0;
   };
 
-  ControlServer(int listening, int epoll, std::string path, const CommandTable& table) noexcept;
+  ControlServer(int listening, int epoll, std::string path, const CommandTable& table);
   void accept_clients();
   // Answers what `fd` sent; false when the client is to be dropped.
   bool answer(const Client& client);
   void drop(int fd);
+  // Sends the replies of the deferred calls that are done.
+  void deliver();
 
   int listening_;
   int epoll_;
   std::string path_;
   const CommandTable& table_;
   std::vector<Client> clients_;
+  uint64_t next_client_ = 1;
+  DeferredCalls deferred_;
 };
 
 }  // namespace uvmbus::hostd

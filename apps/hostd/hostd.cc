@@ -116,12 +116,14 @@ runtime::Expected<std::unique_ptr<Hostd>, StartError> Hostd::start(HostdConfig c
 }
 
 Hostd::~Hostd() {
-  control_.reset();
   listener_.reset();
+  // Stopping the server closes the guests' channels, so the control
+  // server's deferred calls waiting on them end before it is destroyed.
   if (server_) {
     server_->stop();
-    server_.reset();
   }
+  control_.reset();
+  server_.reset();
   workers_.clear();
 }
 

@@ -2,9 +2,9 @@
 // configured devices, the guest socket (the `user` transport's listener,
 // admitting partitions by the allow-list and the partition limit) and the
 // control socket, all driven by one main-thread loop until a signal.
-// Destruction is the clean shutdown: the control and guest sockets close
-// (their files removed), the server rescinds every offer, drains and unmaps
-// every partition, then the workers stop.
+// Destruction is the clean shutdown: the guest socket closes, the server
+// rescinds every offer, drains and unmaps every partition, the control
+// socket closes (socket files removed), then the workers stop.
 #pragma once
 
 #include <memory>

@@ -103,6 +103,35 @@ json items_json(const std::vector<host::KvpItem>& items) {
   return list;
 }
 
+// A page of a list: items [offset, offset + limit), fewer if the reply
+// would not fit one control message.
+struct Page {
+  uint64_t offset;
+  uint64_t limit;
+};
+constexpr uint64_t kMaxListOffset = uint32_t{0xffffffff};
+// Room left in a reply for the fields beside "items" (names, counts).
+constexpr std::size_t kPageBytes = hostctl::kMaxReplyBytes - 16 * 1024;
+
+json with_page(json result, const std::vector<host::KvpItem>& items, const Page& page) {
+  json list = json::array();
+  std::size_t bytes = 0;
+  std::size_t index = static_cast<std::size_t>(std::min<uint64_t>(page.offset, items.size()));
+  for (; index < items.size() && list.size() < page.limit; ++index) {
+    json item{{"key", items[index].key}, {"value", items[index].value}};
+    bytes += item.dump(-1, ' ', false, json::error_handler_t::replace).size() + 1;
+    if (bytes > kPageBytes && !list.empty()) {
+      break;
+    }
+    list.push_back(std::move(item));
+  }
+  result["total"] = items.size();
+  result["offset"] = page.offset;
+  result["next"] = index < items.size() ? json(index) : json();
+  result["items"] = std::move(list);
+  return result;
+}
+
 std::string address_text(int family, const void* address) {
   char text[INET6_ADDRSTRLEN] = {};
   inet_ntop(family, address, text, sizeof(text));
@@ -320,107 +349,144 @@ void KvpFeature::save(const std::string& vm) const {
   }
 }
 
+json KvpFeature::host_change(const host::KvpResult<host::Delivery>& change, const std::string& vm, KvpPool pool,
+                             const std::string& key) const {
+  if (!change && change.error().code != host::KvpErrc::guest_failed &&
+      change.error().code != host::KvpErrc::timeout) {
+    throw_failure(change.error());
+  }
+  save(vm);  // the host's pool changed, whatever the guest said
+  const host::Delivery delivery = checked(change);
+  return json{{"vm", vm}, {"pool", pool_name(pool)}, {"key", key},
+              {"delivery", delivery == host::Delivery::acknowledged ? "acknowledged" : "stored"}};
+}
+
 void KvpFeature::register_commands(CommandTable& table, HostdContext& context) {
-  host::KvpDevice& kvp = *device_;
-  table.add("kvp-set", "add or modify a host KVP item; args: vm, key, value, pool (external|auto-external)",
-            [this, &kvp, &context](CommandArgs& args) {
-              const std::string vm = vm_argument(args, context);
-              const std::string key = required(args, "key");
-              const std::string value = required(args, "value");
-              const KvpPool pool = pool_argument(args.string("pool"), KvpPool::external);
-              args.finish();
-              host::KvpResult<host::Delivery> set = kvp.set_item(vm, pool, key, value);
-              if (!set && set.error().code != host::KvpErrc::guest_failed &&
-                  set.error().code != host::KvpErrc::timeout) {
-                throw_failure(set.error());
-              }
-              save(vm);  // the host's pool changed, whatever the guest said
-              const host::Delivery delivery = checked(std::move(set));
-              return json{{"vm", vm}, {"pool", pool_name(pool)}, {"key", key},
-                          {"delivery", delivery == host::Delivery::acknowledged ? "acknowledged" : "stored"}};
-            });
-  table.add("kvp-remove", "remove a host KVP item; args: vm, key, pool (external|auto-external)",
-            [this, &kvp, &context](CommandArgs& args) {
-              const std::string vm = vm_argument(args, context);
-              const std::string key = required(args, "key");
-              const KvpPool pool = pool_argument(args.string("pool"), KvpPool::external);
-              args.finish();
-              host::KvpResult<host::Delivery> removed = kvp.delete_item(vm, pool, key);
-              if (removed || removed.error().code == host::KvpErrc::guest_failed ||
-                  removed.error().code == host::KvpErrc::timeout) {
-                save(vm);
-              }
-              const host::Delivery delivery = checked(std::move(removed));
-              return json{{"vm", vm}, {"pool", pool_name(pool)}, {"key", key},
-                          {"delivery", delivery == host::Delivery::acknowledged ? "acknowledged" : "stored"}};
-            });
-  table.add("kvp-list",
-            "a pool's items: the host's (external, auto-external) or the guest's (guest, intrinsic); "
-            "args: vm, pool, refresh (0|1)",
-            [&kvp, &context](CommandArgs& args) {
-              const std::string vm = vm_argument(args, context);
-              const KvpPool pool = pool_argument(args.string("pool"), KvpPool::external);
-              const bool refresh = args.number("refresh", 1).value_or(0) == 1;
-              args.finish();
-              if (pool == KvpPool::external || pool == KvpPool::auto_external) {
-                host::KvpResult<std::vector<host::KvpItem>> items = kvp.host_items(vm, pool);
-                return json{{"vm", vm}, {"pool", pool_name(pool)}, {"source", "host"},
-                            {"items", items ? items_json(*items) : json::array()}};
-              }
-              const host::GuestItems items = checked(kvp.guest_items(vm, pool, refresh));
-              const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(
-                  std::chrono::system_clock::now() - items.fetched);
-              return json{{"vm", vm},
-                          {"pool", pool_name(pool)},
-                          {"source", items.from_cache ? "cache" : "guest"},
-                          {"age_ms", age.count()},
-                          {"items", items_json(items.items)}};
-            });
-  table.add("kvp-get", "ask the guest for one key's value; args: vm, key, pool",
-            [&kvp, &context](CommandArgs& args) {
-              const std::string vm = vm_argument(args, context);
-              const std::string key = required(args, "key");
-              const KvpPool pool = pool_argument(args.string("pool"), KvpPool::external);
-              args.finish();
-              const std::string value = checked(kvp.get_value(vm, pool, key));
-              return json{{"vm", vm}, {"pool", pool_name(pool)}, {"key", key}, {"value", value}};
-            });
-  table.add("kvp-ip-get", "a guest NIC's IP configuration; args: vm, mac (00:15:5D:..)",
-            [&kvp, &context](CommandArgs& args) {
-              const std::string vm = vm_argument(args, context);
-              const std::string mac = required(args, "mac");
-              args.finish();
-              json info = ip_info_json(checked(kvp.get_ip_info(vm, mac)));
-              info["vm"] = vm;
-              return info;
-            });
-  table.add("kvp-ip-set",
-            "set a guest NIC's IP configuration; args: vm, adapter ({guid}), addresses (a/p,...), "
-            "gateways, dns, dhcp (0|1)",
-            [&kvp, &context](CommandArgs& args) {
-              const std::string vm = vm_argument(args, context);
-              kvp::IpInfo info;
-              info.adapter_id = required(args, "adapter");
-              parse_addresses(args.string("addresses").value_or(""), info);
-              parse_servers("gateways", args.string("gateways").value_or(""), info.ipv4_gateways,
-                            info.ipv6_gateways);
-              parse_servers("dns", args.string("dns").value_or(""), info.ipv4_dns_servers, info.ipv6_dns_servers);
-              info.dhcp_enabled = args.number("dhcp", 1).value_or(0) == 1;
-              args.finish();
-              checked(kvp.set_ip_info(vm, info));
-              json result = ip_info_json(info);
-              result["vm"] = vm;
-              return result;
-            });
+  // The commands that talk to the guest return their work (run off the main
+  // loop) and build the reply from its outcome on the main thread.
+  std::shared_ptr<host::KvpDevice> kvp = device_;
+  table.add_deferred("kvp-set", "add or modify a host KVP item; args: vm, key, value, pool (external|auto-external)",
+                     [this, kvp, &context](CommandArgs& args) -> Deferred {
+                       std::string vm = vm_argument(args, context);
+                       std::string key = required(args, "key");
+                       std::string value = required(args, "value");
+                       const KvpPool pool = pool_argument(args.string("pool"), KvpPool::external);
+                       args.finish();
+                       return [this, kvp, vm, key, value, pool]() -> Completion {
+                         auto set = std::make_shared<host::KvpResult<host::Delivery>>(
+                             kvp->set_item(vm, pool, key, value));
+                         return [this, set, vm, key, pool] { return host_change(*set, vm, pool, key); };
+                       };
+                     });
+  table.add_deferred("kvp-remove", "remove a host KVP item; args: vm, key, pool (external|auto-external)",
+                     [this, kvp, &context](CommandArgs& args) -> Deferred {
+                       std::string vm = vm_argument(args, context);
+                       std::string key = required(args, "key");
+                       const KvpPool pool = pool_argument(args.string("pool"), KvpPool::external);
+                       args.finish();
+                       return [this, kvp, vm, key, pool]() -> Completion {
+                         auto removed = std::make_shared<host::KvpResult<host::Delivery>>(
+                             kvp->delete_item(vm, pool, key));
+                         return [this, removed, vm, key, pool] { return host_change(*removed, vm, pool, key); };
+                       };
+                     });
+  table.add_deferred(
+      "kvp-list",
+      "a page of a pool's items: the host's (external, auto-external) or the guest's (guest, intrinsic); "
+      "args: vm, pool, refresh (0|1), offset, limit; the reply's next is the offset of the next page (null: last)",
+      [kvp, &context](CommandArgs& args) -> Deferred {
+        std::string vm = vm_argument(args, context);
+        const KvpPool pool = pool_argument(args.string("pool"), KvpPool::external);
+        const bool refresh = args.number("refresh", 1).value_or(0) == 1;
+        const Page page{args.number("offset", kMaxListOffset).value_or(0),
+                        args.number("limit", kMaxListOffset).value_or(kMaxListOffset)};
+        args.finish();
+        if (page.limit == 0) {
+          throw CommandError(ErrorCode::invalid_argument, "argument 'limit' must be at least 1");
+        }
+        return [kvp, vm, pool, refresh, page]() -> Completion {
+          json result{{"vm", vm}, {"pool", pool_name(pool)}};
+          if (pool == KvpPool::external || pool == KvpPool::auto_external) {
+            host::KvpResult<std::vector<host::KvpItem>> items = kvp->host_items(vm, pool);
+            result["source"] = "host";
+            return [result, items, page]() mutable {
+              return with_page(std::move(result), items ? *items : std::vector<host::KvpItem>{}, page);
+            };
+          }
+          // Later pages come from the enumeration the first page made.
+          auto items =
+              std::make_shared<host::KvpResult<host::GuestItems>>(kvp->guest_items(vm, pool, refresh && page.offset == 0));
+          return [result, items, page]() mutable {
+            const host::GuestItems& guest = checked(*items);
+            result["source"] = guest.from_cache ? "cache" : "guest";
+            result["age_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now() -
+                                                                                     guest.fetched)
+                                   .count();
+            return with_page(std::move(result), guest.items, page);
+          };
+        };
+      });
+  table.add_deferred("kvp-get", "ask the guest for one key's value; args: vm, key, pool",
+                     [kvp, &context](CommandArgs& args) -> Deferred {
+                       std::string vm = vm_argument(args, context);
+                       std::string key = required(args, "key");
+                       const KvpPool pool = pool_argument(args.string("pool"), KvpPool::external);
+                       args.finish();
+                       return [kvp, vm, key, pool]() -> Completion {
+                         auto value = std::make_shared<host::KvpResult<std::string>>(kvp->get_value(vm, pool, key));
+                         return [value, vm, key, pool] {
+                           return json{{"vm", vm}, {"pool", pool_name(pool)}, {"key", key}, {"value", checked(*value)}};
+                         };
+                       };
+                     });
+  table.add_deferred("kvp-ip-get", "a guest NIC's IP configuration; args: vm, mac (00:15:5D:..)",
+                     [kvp, &context](CommandArgs& args) -> Deferred {
+                       std::string vm = vm_argument(args, context);
+                       std::string mac = required(args, "mac");
+                       args.finish();
+                       return [kvp, vm, mac]() -> Completion {
+                         auto info = std::make_shared<host::KvpResult<kvp::IpInfo>>(kvp->get_ip_info(vm, mac));
+                         return [info, vm] {
+                           json result = ip_info_json(checked(*info));
+                           result["vm"] = vm;
+                           return result;
+                         };
+                       };
+                     });
+  table.add_deferred("kvp-ip-set",
+                     "set a guest NIC's IP configuration; args: vm, adapter ({guid}), addresses (a/p,...), "
+                     "gateways, dns, dhcp (0|1)",
+                     [kvp, &context](CommandArgs& args) -> Deferred {
+                       std::string vm = vm_argument(args, context);
+                       kvp::IpInfo info;
+                       info.adapter_id = required(args, "adapter");
+                       parse_addresses(args.string("addresses").value_or(""), info);
+                       parse_servers("gateways", args.string("gateways").value_or(""), info.ipv4_gateways,
+                                     info.ipv6_gateways);
+                       parse_servers("dns", args.string("dns").value_or(""), info.ipv4_dns_servers,
+                                     info.ipv6_dns_servers);
+                       info.dhcp_enabled = args.number("dhcp", 1).value_or(0) == 1;
+                       args.finish();
+                       return [kvp, vm, info]() -> Completion {
+                         auto set = std::make_shared<host::KvpResult<void>>(kvp->set_ip_info(vm, info));
+                         return [set, vm, info] {
+                           checked(*set);
+                           json result = ip_info_json(info);
+                           result["vm"] = vm;
+                           return result;
+                         };
+                       };
+                     });
+  host::KvpDevice& device = *device_;
   table.add("kvp-status", "the KVP channel of each VM: connected, version, counters; args: vm",
-            [&kvp](CommandArgs& args) {
+            [&device](CommandArgs& args) {
               const std::optional<std::string> vm = args.string("vm");
               args.finish();
               std::vector<host::KvpVmStatus> all;
               if (vm) {
-                all.push_back(checked(kvp.status(*vm)));
+                all.push_back(checked(device.status(*vm)));
               } else {
-                all = kvp.status();
+                all = device.status();
               }
               json list = json::array();
               for (const host::KvpVmStatus& s : all) {

@@ -57,7 +57,7 @@ class ControlServerTest : public ::testing::Test {
       }
     });
   }
-  json dispatch(std::string_view request) { return table_.dispatch(request); }
+  json dispatch(std::string_view request) { return table_.dispatch(request).reply; }
 
   ScratchDir dir_;
   std::string path_ = (dir_.path() / "hostd.sock").string();
