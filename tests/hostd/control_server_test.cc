@@ -1,7 +1,8 @@
 // hostd's control socket in-process: the command table (registration of
 // another command family, dispatch of malformed requests), and the socket
 // itself against malformed, oversized, empty and random requests, a client
-// of another uid (SO_PEERCRED), and the socket file's mode.
+// of another uid (SO_PEERCRED), the socket file's mode, and deferred
+// commands (answered when their work is done, others served meanwhile).
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 #include <atomic>
 #include <cstring>
 #include <fstream>
+#include <future>
 #include <random>
 #include <thread>
 
@@ -140,7 +142,8 @@ TEST_F(ControlServerTest, TheSocketIsOwnerOnlyAndSurvivesHostileRequests) {
 
   auto client = hostctl::ControlClient::connect(path_);
   ASSERT_TRUE(client);
-  auto oversized = client->call(json{{"command", "ping"}, {"args", {{"pad", std::string(8000, 'x')}}}});
+  auto oversized =
+      client->call(json{{"command", "ping"}, {"args", {{"pad", std::string(hostctl::kMaxRequestBytes, 'x')}}}});
   ASSERT_TRUE(oversized);
   EXPECT_EQ(error_of(*oversized), "too_large");
   // Requests of the wrong shape on another connection: each gets an error reply.
@@ -244,6 +247,47 @@ TEST(SocketPath, ReplacesAStaleSocketButNotALiveOneOrAFile) {
   std::ofstream(file) << "x";
   EXPECT_NE(prepare_socket_path(file).find("is not a socket"), std::string::npos);
   EXPECT_NE(prepare_socket_path(std::string(200, 'a')).find("longer than"), std::string::npos);
+}
+
+// A deferred command's work runs off the serving thread: other clients are
+// answered while it waits, its reply (with the request's id) comes when it
+// is done, and an error its work throws becomes the error reply.
+TEST_F(ControlServerTest, DeferredCommandsWaitOffTheLoopAndReplyWhenDone) {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  table_.add_deferred("slow", "waits for the test", [released](CommandArgs& args) -> Deferred {
+    const bool fail = args.number("fail", 1).value_or(0) == 1;
+    args.finish();
+    return [released, fail]() -> Completion {
+      released.wait();
+      if (fail) {
+        throw CommandError(hostctl::ErrorCode::guest_failed, "the work failed");
+      }
+      return [] { return json("done"); };
+    };
+  });
+  serve();
+  auto waiting = hostctl::ControlClient::connect(path_);
+  ASSERT_TRUE(waiting);
+  std::thread caller([&] {
+    auto reply = waiting->call(json{{"command", "slow"}, {"id", "a"}}, 10s);
+    ASSERT_TRUE(reply);
+    EXPECT_EQ((*reply)["result"], "done");
+    EXPECT_EQ((*reply)["id"], "a");
+    auto failed = waiting->call(json{{"command", "slow"}, {"args", {{"fail", 1}}}}, 10s);
+    ASSERT_TRUE(failed);
+    EXPECT_EQ(error_of(*failed), "guest_failed");
+  });
+  std::this_thread::sleep_for(50ms);
+  auto other = hostctl::ControlClient::connect(path_);
+  ASSERT_TRUE(other);
+  auto pong = other->command("ping");
+  ASSERT_TRUE(pong);
+  EXPECT_EQ((*pong)["ok"], true);
+  EXPECT_EQ(error_of(*other->call(json{{"command", "slow"}, {"args", {{"bad", 1}}}})), "invalid_argument");
+  EXPECT_EQ(error_of(*other->call(json{{"command", "ping"}, {"id", -1}})), "bad_request");
+  release.set_value();
+  caller.join();
 }
 
 }  // namespace
