@@ -29,13 +29,25 @@ struct KvpOptions {
   std::vector<std::size_t> windows{1, 4};  // the device's calls in flight
   std::string pool_root = "/var/lib/hyperv";
   std::string kvpd;
+  std::string values = "whole";  // what each SET writes (see value_of)
   RunOptions run;
 };
 
 std::string key_of(uint32_t i) { return fmt::format("perf-key-{:06}", i); }
-// About 100 bytes, as bench/kvp_pool_bench uses; `round` changes it on every pass.
-std::string value_of(uint32_t i, uint64_t round) {
-  return fmt::format("value {:06} round {:08} {:->72}", i, round, "");
+// small-change: about 100 bytes, as bench/kvp_pool_bench uses; each pass
+// changes a few of them (the store writes just those). whole: 64 to 1,000
+// bytes, the length moving with `i` and `round`, every byte different from
+// the previous pass's value, so each SET rewrites the whole value.
+std::string value_of(const std::string& values, uint32_t i, uint64_t round) {
+  if (values == "small-change") {
+    return fmt::format("value {:06} round {:08} {:->72}", i, round, "");
+  }
+  const std::size_t length = 64 + (i * 37u + round * 101u) % 937u;
+  std::string value(length, ' ');
+  for (std::size_t n = 0; n < length; ++n) {
+    value[n] = static_cast<char>('!' + (i + round + n) % 94);  // printable, shifts by one each pass
+  }
+  return value;
 }
 
 // The uvmbus-kvpd next to this binary in a build tree, else the installed one.
@@ -55,7 +67,8 @@ std::string default_kvpd() {
   return "/usr/local/bin/uvmbus-kvpd";
 }
 
-host::KvpCall call(wire::KvpOperation operation, KvpPool pool, uint32_t i, uint64_t round) {
+host::KvpCall call(const std::string& values, wire::KvpOperation operation, KvpPool pool, uint32_t i,
+                   uint64_t round) {
   host::KvpCall c;
   c.operation = operation;
   c.pool = pool;
@@ -65,7 +78,7 @@ host::KvpCall call(wire::KvpOperation operation, KvpPool pool, uint32_t i, uint6
     c.key = key_of(i);
   }
   if (operation == wire::KvpOperation::set) {
-    c.value = value_of(i, round);
+    c.value = value_of(values, i, round);
   }
   return c;
 }
@@ -85,11 +98,11 @@ std::vector<host::KvpDevice::CallOutcome> run_batch(host::KvpDevice& device, std
 
 // Pool 0 (SET, GET) through the device, pool 1 (ENUMERATE) as a guest
 // program would write it.
-void prefill(BenchHost& bench, uint32_t records) {
+void prefill(BenchHost& bench, uint32_t records, const std::string& values) {
   for (uint32_t first = 0; first < records; first += 1000) {
     std::vector<host::KvpCall> calls;
     for (uint32_t i = first; i < std::min(records, first + 1000); ++i) {
-      calls.push_back(call(wire::KvpOperation::set, KvpPool::external, i, 0));
+      calls.push_back(call(values, wire::KvpOperation::set, KvpPool::external, i, 0));
     }
     run_batch(bench.device(), std::move(calls));
   }
@@ -100,7 +113,7 @@ void prefill(BenchHost& bench, uint32_t records) {
     throw std::runtime_error("pool store for pool 1");
   }
   for (uint32_t i = 0; i < records; ++i) {
-    if (store.store->set(KvpPool::guest, key_of(i), value_of(i, 0)) != kvp::StoreStatus::ok) {
+    if (store.store->set(KvpPool::guest, key_of(i), value_of(values, i, 0)) != kvp::StoreStatus::ok) {
       throw std::runtime_error("writing pool 1");
     }
   }
@@ -123,7 +136,7 @@ Measured measure(BenchHost& bench, wire::KvpOperation operation, uint32_t record
     std::vector<host::KvpCall> calls;
     calls.reserve(options.batch);
     for (std::size_t n = 0; n < options.batch; ++n) {
-      calls.push_back(call(operation, pool, next, round));
+      calls.push_back(call(options.values, operation, pool, next, round));
       if (++next == records) {
         next = 0;
         ++round;
@@ -174,7 +187,7 @@ void run_kvp(const KvpOptions& options) {
                                           .pool_root = options.pool_root,
                                           .kvpd_binary = options.kvpd.empty() ? default_kvpd() : options.kvpd,
                                           .window = window});
-      prefill(bench, count);
+      prefill(bench, count, options.values);
       for (const std::string& op : options.ops) {
         std::vector<double> rates;
         std::vector<double> p50;
@@ -191,6 +204,7 @@ void run_kvp(const KvpOptions& options) {
         record.params["records"] = count;
         record.params["window"] = window;
         record.params["batch"] = options.batch;
+        record.params["values"] = options.values;
         record.metrics.mpps = rate / 1e6;
         record.metrics.ns_per_pkt = rate > 0 ? 1e9 / rate : 0;
         record.derived["ops_per_s"] = std::round(rate);
@@ -210,8 +224,11 @@ void run_kvp(const KvpOptions& options) {
                   cpus.producer, options.pool_root),
       fmt::format("{} calls per batch handed to the device at once; window: calls in flight (1 = one "
                   "transaction at a time); p50/p99: reply-to-reply gaps (with window 1, each call's round trip); "
-                  "SET values differ from the stored ones in a few bytes; median of {} run(s) of {} s",
-                  options.batch, std::max(1u, options.run.repeat), options.run.duration_s)};
+                  "SET values: {}; median of {} run(s) of {} s",
+                  options.batch,
+                  options.values == "whole" ? "each rewrites the whole stored value (64-1,000 bytes)"
+                                            : "each differs from the stored one in a few bytes",
+                  std::max(1u, options.run.repeat), options.run.duration_s)};
   std::vector<TargetCheck> checks;
   for (const std::string& impl : options.impls) {
     for (const std::size_t window : options.windows) {
@@ -264,6 +281,11 @@ void add_kvp_command(CLI::App& app) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{4}))
       ->capture_default_str();
   command->add_option("--pool-root", options->pool_root, "where the scratch pool directory is made")
+      ->capture_default_str();
+  command->add_option("--values", options->values,
+                      "whole: every SET writes a new 64-1,000 byte value differing throughout; small-change: "
+                      "about 100 bytes differing from the stored value in a few")
+      ->check(CLI::IsMember({"whole", "small-change"}))
       ->capture_default_str();
   command->add_option("--kvpd", options->kvpd, "the uvmbus-kvpd binary (default: next to uvmbus-perf)");
   add_run_options(*command, options->run);
