@@ -156,5 +156,26 @@ TEST(TextError, EveryValueHasAName) {
   EXPECT_STREQ(to_string(static_cast<TextError>(77)), "unknown");
 }
 
+// is_valid_utf8 skips ASCII eight bytes at a time: a bad or good sequence
+// at every offset of an ASCII run, and at its end, is still judged.
+TEST(IsValidUtf8, JudgesEverySequenceWhereverItSitsInAnAsciiRun) {
+  const std::vector<std::string> bad{"\xff", "\x80", "\xc3", "\xe2\x82", "\xed\xa0\x80", "\xc0\xaf"};
+  const std::vector<std::string> good{"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x94\x91", std::string(1, '\0')};
+  for (std::size_t at = 0; at <= 24; ++at) {
+    for (const std::size_t after : {std::size_t{0}, std::size_t{1}, std::size_t{9}}) {
+      const std::string before(at, 'a');
+      const std::string tail(after, 'z');
+      for (const std::string& sequence : bad) {
+        EXPECT_FALSE(is_valid_utf8(before + sequence + tail)) << at << " " << after;
+      }
+      for (const std::string& sequence : good) {
+        EXPECT_TRUE(is_valid_utf8(before + sequence + tail)) << at << " " << after;
+      }
+    }
+  }
+  EXPECT_TRUE(is_valid_utf8(std::string(1000, 'x')));
+  EXPECT_FALSE(is_valid_utf8(std::string(1000, 'x') + "\xc3"));
+}
+
 }  // namespace
 }  // namespace uvmbus::kvp

@@ -2,6 +2,7 @@
 #include "uvmbus/kvp/text.h"
 
 #include <algorithm>
+#include <cstring>
 #include <optional>
 
 namespace uvmbus::kvp {
@@ -195,8 +196,19 @@ Utf16Result utf8_to_utf16le(std::string_view text, std::span<std::byte> field,
 }
 
 bool is_valid_utf8(std::string_view text) noexcept {
+  constexpr uint64_t kHighBits = 0x8080808080808080ull;
   std::size_t pos = 0;
   while (pos < text.size()) {
+    // ASCII (each byte below 0x80 is a code point of its own) eight bytes
+    // at a time: a SET checks its value several times, and most are ASCII.
+    uint64_t word = 0;
+    while (text.size() - pos >= sizeof(word) &&
+           (std::memcpy(&word, text.data() + pos, sizeof(word)), (word & kHighBits) == 0)) {
+      pos += sizeof(word);
+    }
+    if (pos == text.size()) {
+      break;
+    }
     if (!next_code_point(text, pos)) {
       return false;
     }
