@@ -232,12 +232,9 @@ StoreStatus Pool::begin() {
   if (const StoreStatus locked = take_locks(deadline); locked != StoreStatus::ok) {
     return locked;
   }
-  if (const StoreStatus reopened = reopen_if_replaced(deadline); reopened != StoreStatus::ok) {
+  FileSnapshot now;  // the file as the lock found it (no second fstat)
+  if (const StoreStatus reopened = reopen_if_replaced(deadline, now); reopened != StoreStatus::ok) {
     return reopened;
-  }
-  FileSnapshot now;
-  if (const int error = file_.stat(now); error != 0) {
-    return fail(error);
   }
   if (now != known_) {
     known_ = now;
@@ -258,10 +255,10 @@ void Pool::end() noexcept {
 }
 
 // Someone may have renamed another file over the path (or removed it) while
-// we had the old inode open: follow the path.
-StoreStatus Pool::reopen_if_replaced(std::chrono::steady_clock::time_point deadline) {
+// we had the old inode open: follow the path. `held` gets the locked file's
+// snapshot.
+StoreStatus Pool::reopen_if_replaced(std::chrono::steady_clock::time_point deadline, FileSnapshot& held) {
   for (int attempt = 0; attempt < 3; ++attempt) {
-    FileSnapshot held;
     if (const int error = file_.stat(held); error != 0) {
       return fail(error);
     }

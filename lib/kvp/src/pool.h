@@ -49,7 +49,7 @@ class Pool {
   // Notes the file as this operation leaves it and releases the locks.
   void end() noexcept;
   StoreStatus take_locks(std::chrono::steady_clock::time_point deadline);
-  StoreStatus reopen_if_replaced(std::chrono::steady_clock::time_point deadline);
+  StoreStatus reopen_if_replaced(std::chrono::steady_clock::time_point deadline, FileSnapshot& held);
   StoreStatus refresh();
   StoreStatus reload();
   StoreStatus recover_shadow(const ShadowIntent& intent);
