@@ -196,7 +196,8 @@ int run(int argc, const char* const* argv) {
         return fail(output, kExitProtocol, "io", client.error().detail);
     }
   }
-  auto reply = command == "kvp-list" ? list_all_pages(*client, args) : client->command(command, args);
+  auto reply = command == "kvp-list" ? list_all_pages(*client, args)
+                                     : client->command(command, args, kvp.chosen() ? kKvpReplyTimeout : std::chrono::seconds(10));
   if (!reply) {
     return fail(output, kExitProtocol, reply.error().failure == hostctl::ClientFailure::bad_reply ? "bad_reply" : "io",
                 reply.error().detail);

@@ -119,7 +119,7 @@ runtime::Expected<json, hostctl::ClientError> list_all_pages(hostctl::ControlCli
   const auto paged = [](const json& result) {
     return result.is_object() && result.contains("items") && result["items"].is_array();
   };
-  auto reply = client.command("kvp-list", args);
+  auto reply = client.command("kvp-list", args, kKvpReplyTimeout);
   if (!reply || !(*reply)["ok"].get<bool>() || !paged((*reply)["result"])) {
     return reply;  // an error, or a result that rendering reports as bad
   }
@@ -133,7 +133,7 @@ runtime::Expected<json, hostctl::ClientError> list_all_pages(hostctl::ControlCli
     }
     offset = next.get<uint64_t>();
     args["offset"] = offset;
-    auto page = client.command("kvp-list", args);
+    auto page = client.command("kvp-list", args, kKvpReplyTimeout);
     if (!page || !(*page)["ok"].get<bool>()) {
       return page;
     }

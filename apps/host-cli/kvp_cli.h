@@ -8,6 +8,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -38,6 +39,11 @@ class KvpCli {
   bool dhcp_ = false;
   std::vector<std::string> addresses_, gateways_, dns_;
 };
+
+// How long a kvp command waits for hostd's reply: longer than the KVP
+// device's call and request timeouts (10 s + 5 s), so that a guest that does
+// not answer is reported as hostd's `timeout`, not as a lost reply.
+inline constexpr std::chrono::milliseconds kKvpReplyTimeout{30000};
 
 // kvp-list page after page (following "next") as one reply holding every
 // item; the first reply that is not ok, or a failure, as it came.

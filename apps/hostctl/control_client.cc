@@ -103,9 +103,9 @@ runtime::Expected<nlohmann::json, ClientError> ControlClient::call(const nlohman
   return reply;
 }
 
-runtime::Expected<nlohmann::json, ClientError> ControlClient::command(std::string_view name,
-                                                                      nlohmann::json args) {
-  return call(make_request(name, std::move(args)));
+runtime::Expected<nlohmann::json, ClientError> ControlClient::command(std::string_view name, nlohmann::json args,
+                                                                      std::chrono::milliseconds timeout) {
+  return call(make_request(name, std::move(args)), timeout);
 }
 
 }  // namespace uvmbus::hostctl

@@ -41,7 +41,8 @@ class ControlClient {
                                                       std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // call() with make_request(name, args).
   runtime::Expected<nlohmann::json, ClientError> command(std::string_view name,
-                                                         nlohmann::json args = nlohmann::json::object());
+                                                         nlohmann::json args = nlohmann::json::object(),
+                                                         std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
  private:
   explicit ControlClient(int fd) noexcept : fd_(fd) {}

@@ -189,6 +189,11 @@ TEST_F(HostdKvp, TheReplyToAWaitingCallComesWhenTheGuestTimesOut) {
   EXPECT_EQ((*reply)["ok"], false);
   EXPECT_EQ((*reply)["error"], "timeout") << reply->dump();
   EXPECT_EQ((*reply)["id"], 7);
+  // uvmbus-host waits long enough to report hostd's timeout.
+  const CliRun get = cli({"kvp", "get", "silent", "k"});
+  EXPECT_NE(get.exit_code, 0);
+  EXPECT_NE(get.err.find("timeout"), std::string::npos) << get.err;
+  EXPECT_EQ(get.err.find("no reply"), std::string::npos) << get.err;
 }
 
 // The state file hostd loads at start: `count` items in pool external.
