@@ -1,5 +1,5 @@
-// Test support for the `user` transport: socket directory, fd counting, the
-// listener thread and the socket guest.
+// Test support for the `user` transport: fd counting, the listener thread
+// and the socket guest.
 #include "user_fixture.h"
 
 #include <dirent.h>
@@ -7,26 +7,11 @@
 #include <poll.h>
 #include <unistd.h>
 
-#include <cstdlib>
-#include <filesystem>
 #include <stdexcept>
 
 #include "loopback_fixture.h"
 
 namespace uvmbus::channel::test {
-
-SocketDirectory::SocketDirectory() {
-  std::string pattern = std::filesystem::temp_directory_path() / "uvmbus-user-XXXXXX";
-  if (mkdtemp(pattern.data()) == nullptr) {
-    throw std::runtime_error("mkdtemp");
-  }
-  path_ = pattern;
-}
-
-SocketDirectory::~SocketDirectory() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
 
 std::size_t open_fd_count() {
   std::size_t count = 0;

@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "scratch_dir.h"
 #include "scripted_host.h"
 #include "uvmbus/channel/guest_memory.h"
 #include "uvmbus/channel/user_host_transport.h"
@@ -21,17 +22,10 @@
 namespace uvmbus::channel::test {
 
 // A fresh directory for a socket, removed with its contents on destruction.
-class SocketDirectory {
+class SocketDirectory : public test_support::ScratchDir {
  public:
-  SocketDirectory();
-  ~SocketDirectory();
-  SocketDirectory(const SocketDirectory&) = delete;
-  SocketDirectory& operator=(const SocketDirectory&) = delete;
-
-  std::string socket_path() const { return path_ + "/vmbus.sock"; }
-
- private:
-  std::string path_;
+  SocketDirectory() : ScratchDir("uvmbus-user") {}
+  std::string socket_path() const { return path() / "vmbus.sock"; }
 };
 
 // Descriptors open in this process (entries of /proc/self/fd).

@@ -9,23 +9,17 @@
 #include <string_view>
 #include <vector>
 
+#include "scratch_dir.h"
 #include "uvmbus/kvp/pool_store.h"
 #include "uvmbus/wire/kvp.h"
 
 namespace uvmbus::kvp::testing {
 
-// A fresh directory under $TMPDIR (or /tmp), removed with its files.
-class ScratchDir {
+// A fresh directory for pool files, removed with its files.
+class ScratchDir : public test_support::ScratchDir {
  public:
-  ScratchDir();
-  ~ScratchDir();
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+  ScratchDir() : test_support::ScratchDir("uvmbus-kvp") {}
   [[nodiscard]] std::filesystem::path pool(int number) const;
-
- private:
-  std::filesystem::path path_;
 };
 
 struct RawItem {
@@ -34,7 +28,7 @@ struct RawItem {
   friend bool operator==(const RawItem&, const RawItem&) = default;
 };
 
-std::string read_file(const std::filesystem::path& path);
+using test_support::read_file;
 void write_file(const std::filesystem::path& path, std::string_view bytes);
 // Every whole record in the file, as a reader that cuts at the first NUL sees it.
 std::vector<RawItem> read_items(const std::filesystem::path& path);

@@ -4,12 +4,7 @@
 // keys and values at the limits in non-ASCII text, the errors the CLI
 // reports, kvpd restarts (state kept) and hostd restarts (burst sent again),
 // and kvpd killed at random instants under host SET load.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <fstream>
 #include <map>
@@ -18,11 +13,10 @@
 #include <set>
 #include <thread>
 
+#include "child_process.h"
 #include "control_client.h"
 #include "pool_files.h"
 #include "uvmbus/kvp/pool_store.h"
-
-extern char** environ;
 
 namespace uvmbus::kvpd::test {
 namespace {
@@ -30,70 +24,12 @@ namespace {
 using kvp::testing::ScratchDir;
 using namespace std::chrono_literals;
 using nlohmann::json;
+using test_support::binary_from_env;
+using test_support::ChildProcess;
 using wire::KvpPool;
 
-std::string binary(const char* variable) {
-  const char* path = std::getenv(variable);
-  if (path == nullptr) {
-    throw std::runtime_error(std::string(variable) + " is not set");
-  }
-  return path;
-}
-
-// A child process with stdout and stderr in `log`; SIGTERM then SIGKILL at the end.
-class Child {
- public:
-  Child(std::vector<std::string> args, const std::filesystem::path& log) {
-    std::vector<char*> argv;
-    for (std::string& arg : args) {
-      argv.push_back(arg.data());
-    }
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) {
-      pid_ = -1;
-    }
-    posix_spawn_file_actions_destroy(&actions);
-  }
-  ~Child() { stop(); }
-  // SIGKILL, at once.
-  int kill_now() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-      pid_ = -1;
-    }
-    return 0;
-  }
-  // SIGTERM, and the exit status (or -1).
-  int stop() {
-    if (pid_ <= 0) {
-      return -1;
-    }
-    kill(pid_, SIGTERM);
-    int status = 0;
-    for (int i = 0; i < 500 && waitpid(pid_, &status, WNOHANG) == 0; ++i) {
-      std::this_thread::sleep_for(10ms);
-    }
-    if (kill(pid_, 0) == 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, &status, 0);
-    }
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-};
-
-struct CliResult {
-  int exit_code = -1;
-  std::string out;  // stdout
-  std::string err;  // stderr
+// A run of uvmbus-host, its stdout parsed on demand.
+struct CliResult : test_support::RunResult {
   json parsed() const { return json::parse(out); }
 };
 
@@ -104,19 +40,31 @@ class KvpEndToEnd : public ::testing::Test {
   std::filesystem::path pools() const { return dir_.path() / "pools"; }
   std::filesystem::path state() const { return dir_.path() / "state"; }
   std::filesystem::path log() const { return dir_.path() / "log"; }
+  // Both daemons' stdout and stderr, appended to log().
+  test_support::ChildOutput log_output() const { return {.out = log(), .err = log(), .append = true}; }
+
+  // Stopped as a user stops them: SIGTERM, then SIGKILL after 5 s.
+  ~KvpEndToEnd() override {
+    if (kvpd_) {
+      kvpd_->stop();
+    }
+    if (hostd_) {
+      hostd_->stop();
+    }
+  }
 
   void start_hostd() {
-    hostd_ = std::make_unique<Child>(
-        std::vector<std::string>{binary("HOSTD_BINARY"), "-n", "--socket", guest_socket(), "--control", control(),
-                                 "--kvp-state", state(), "--device", "echo"},
-        log());
+    hostd_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{binary_from_env("HOSTD_BINARY"), "-n", "--socket", guest_socket(), "--control",
+                                 control(), "--kvp-state", state(), "--device", "echo"},
+        log_output());
     ASSERT_TRUE(eventually([&] { return cli({"ping"}).exit_code == 0; })) << logs();
   }
   void start_kvpd() {
-    kvpd_ = std::make_unique<Child>(
-        std::vector<std::string>{binary("KVPD_BINARY"), "-n", "--transport", "user", "--socket", guest_socket(),
-                                 "--pool-dir", pools(), "--vm-name", "vm1"},
-        log());
+    kvpd_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{binary_from_env("KVPD_BINARY"), "-n", "--transport", "user", "--socket",
+                                 guest_socket(), "--pool-dir", pools(), "--vm-name", "vm1"},
+        log_output());
     ASSERT_TRUE(eventually([&] {
       const CliResult status = cli({"--json", "kvp", "status", "vm1"});
       return status.exit_code == 0 && status.parsed()[0]["version"] == "5.0" &&
@@ -124,40 +72,15 @@ class KvpEndToEnd : public ::testing::Test {
     })) << logs();
   }
   int stop_kvpd() { return kvpd_->stop(); }
-  int kill_kvpd() { return kvpd_->kill_now(); }
+  void kill_kvpd() { kvpd_->kill_now(); }
   int stop_hostd() { return hostd_->stop(); }
 
   CliResult cli(std::vector<std::string> args) {
-    args.insert(args.begin(), {binary("HOST_CLI_BINARY"), "--control", control().string()});
-    const std::filesystem::path out = dir_.path() / "cli.out";
-    const std::filesystem::path err = dir_.path() / "cli.err";
-    std::vector<char*> argv;
-    for (std::string& arg : args) {
-      argv.push_back(arg.data());
-    }
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid = -1;
-    CliResult result;
-    if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) == 0) {
-      int status = 0;
-      waitpid(pid, &status, 0);
-      result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    }
-    posix_spawn_file_actions_destroy(&actions);
-    result.out = read(out);
-    result.err = read(err);
-    return result;
+    args.insert(args.begin(), {binary_from_env("HOST_CLI_BINARY"), "--control", control().string()});
+    return {test_support::run(std::move(args))};
   }
 
-  static std::string read(const std::filesystem::path& path) {
-    std::ifstream in(path);
-    return {std::istreambuf_iterator<char>(in), {}};
-  }
-  std::string logs() const { return read(log()); }
+  std::string logs() const { return test_support::read_file(log()); }
 
   static bool eventually(const std::function<bool()>& check, std::chrono::milliseconds limit = 10s) {
     const auto end = std::chrono::steady_clock::now() + limit;
@@ -192,8 +115,8 @@ class KvpEndToEnd : public ::testing::Test {
   }
 
   ScratchDir dir_;
-  std::unique_ptr<Child> hostd_;
-  std::unique_ptr<Child> kvpd_;
+  std::unique_ptr<ChildProcess> hostd_;
+  std::unique_ptr<ChildProcess> kvpd_;
 };
 
 TEST_F(KvpEndToEnd, EveryOperationOnEveryPool) {

@@ -4,21 +4,17 @@
 // /proc/<pid>/stat), stops cleanly on SIGTERM, and exits with a clear
 // message when the host offers no KVP device.
 #include <gtest/gtest.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <sstream>
 #include <thread>
 
+#include "child_process.h"
 #include "kvpd_fixture.h"
 #include "kvpd_options.h"
 #include "user_fixture.h"
-
-extern char** environ;
 
 namespace uvmbus::kvpd::test {
 namespace {
@@ -26,54 +22,16 @@ namespace {
 using kvp::testing::ScratchDir;
 using namespace std::chrono_literals;
 
-// The kvpd child process; killed if still running at destruction.
-class KvpdProcess {
+// The kvpd child process, its stderr in `log`; killed if still running at destruction.
+class KvpdProcess : public test_support::ChildProcess {
  public:
-  KvpdProcess(const std::string& socket, const std::filesystem::path& pool_dir,
-              const std::filesystem::path& log) {
-    const char* binary = std::getenv("KVPD_BINARY");
-    if (binary == nullptr) {
-      throw std::runtime_error("KVPD_BINARY is not set");
-    }
-    std::vector<std::string> args{binary, "-n", "--transport", "user", "--socket", socket,
-                                  "--pool-dir", pool_dir.string(), "--vm-name", "kvpd-test"};
-    std::vector<char*> argv;
-    for (std::string& arg : args) {
-      argv.push_back(arg.data());
-    }
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (posix_spawn(&pid_, binary, &actions, nullptr, argv.data(), environ) != 0) {
-      pid_ = -1;
-    }
-    posix_spawn_file_actions_destroy(&actions);
-  }
-  ~KvpdProcess() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  pid_t pid() const { return pid_; }
-  // The exit code once it ends within `timeout`; -1 otherwise.
-  int wait_exit(std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    return -1;
-  }
+  KvpdProcess(const std::string& socket, const std::filesystem::path& pool_dir, const std::filesystem::path& log)
+      : ChildProcess({test_support::binary_from_env("KVPD_BINARY"), "-n", "--transport", "user", "--socket", socket,
+                      "--pool-dir", pool_dir.string(), "--vm-name", "kvpd-test"},
+                     {.err = log}) {}
   // utime + stime in clock ticks (/proc/<pid>/stat fields 14 and 15).
   long cpu_ticks() const {
-    std::ifstream file("/proc/" + std::to_string(pid_) + "/stat");
+    std::ifstream file("/proc/" + std::to_string(pid()) + "/stat");
     std::string stat((std::istreambuf_iterator<char>(file)), {});
     std::istringstream fields(stat.substr(stat.rfind(')') + 2));
     std::string field;
@@ -88,9 +46,6 @@ class KvpdProcess {
     }
     return utime + stime;
   }
-
- private:
-  pid_t pid_ = -1;
 };
 
 bool wait_for_open(channel::test::ScriptedHost& host, uint32_t relid) {

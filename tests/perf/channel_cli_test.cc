@@ -6,10 +6,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <poll.h>
-#include <stdlib.h>
 
 #include <atomic>
-#include <filesystem>
 #include <memory>
 #include <set>
 #include <stdexcept>
@@ -17,6 +15,7 @@
 #include <thread>
 
 #include "perf_process.h"
+#include "scratch_dir.h"
 #include "uvmbus/channel/user_host_transport.h"
 #include "uvmbus/host/builtin_devices.h"
 #include "uvmbus/host/vmbus_server.h"
@@ -118,11 +117,6 @@ TEST(ChannelRun, TableEndsWithTheTargetChecks) {
 class UserSocketHost {
  public:
   UserSocketHost() {
-    std::string pattern = std::filesystem::temp_directory_path() / "uvmbus-perf-user-XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) {
-      throw std::runtime_error("mkdtemp");
-    }
-    directory_ = pattern;
     auto topology = runtime::Topology::load();
     if (!topology) {
       throw std::runtime_error("topology");
@@ -152,11 +146,9 @@ class UserSocketHost {
     thread_.join();
     server_.reset();
     worker_.reset();
-    std::error_code ignored;
-    std::filesystem::remove_all(directory_, ignored);
   }
 
-  std::string socket_path() const { return directory_ + "/vmbus.sock"; }
+  std::string socket_path() const { return directory_.path() / "vmbus.sock"; }
 
  private:
   void serve() {
@@ -173,7 +165,7 @@ class UserSocketHost {
     }
   }
 
-  std::string directory_;
+  test_support::ScratchDir directory_{"uvmbus-perf-user"};
   std::unique_ptr<runtime::Worker> worker_;
   std::unique_ptr<host::VmbusServer> server_;
   std::unique_ptr<channel::UserListener> listener_;

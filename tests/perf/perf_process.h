@@ -8,15 +8,13 @@
 
 #include <string>
 
+#include "child_process.h"
+
 namespace uvmbus::perf::test {
 
-struct PerfRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using PerfRun = test_support::RunResult;
 
-// Runs `$UVMBUS_PERF args` through the shell; fails the test if it cannot.
+// Runs `$UVMBUS_PERF args` through the shell; throws if $UVMBUS_PERF is unset.
 PerfRun run_perf(const std::string& args);
 
 // A finite number above zero.

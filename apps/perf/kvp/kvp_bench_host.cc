@@ -1,12 +1,9 @@
 // The embedded host and its kvpd guest for `uvmbus-perf kvp` (see kvp_bench_host.h).
 #include "kvp/kvp_bench_host.h"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -16,11 +13,10 @@
 #include "auto_pool.h"
 #include "kvp_daemon.h"
 #include "kvp_service.h"
+#include "spawn_child.h"
 #include "uvmbus/channel/loopback_transport.h"
 #include "uvmbus/channel/user_host_transport.h"
 #include "uvmbus/kvp/versions.h"
-
-extern char** environ;
 
 namespace uvmbus::perf::kvp_bench {
 namespace {
@@ -101,22 +97,11 @@ BenchHost::BenchHost(const runtime::Topology& topology, const BenchHostConfig& c
       throw std::runtime_error(fmt::format("{}: {}", socket, channel::describe(listener.error())));
     }
     auto guest = std::make_unique<ProcessGuest>();
-    std::vector<std::string> args{config.kvpd_binary, "-n", "--transport", "user", "--socket", socket,
-                                  "--pool-dir", pool_dir_.string(), "--vm-name", kVmName,
-                                  "--cpu", std::to_string(config.guest_cpu)};
-    std::vector<char*> argv;
-    for (std::string& arg : args) {
-      argv.push_back(arg.data());
-    }
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, (scratch_ / "kvpd.log").c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int spawned = posix_spawn(&guest->pid, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (spawned != 0) {
-      guest->pid = -1;
+    guest->pid = process::spawn_child({config.kvpd_binary, "-n", "--transport", "user", "--socket", socket,
+                                       "--pool-dir", pool_dir_.string(), "--vm-name", kVmName, "--cpu",
+                                       std::to_string(config.guest_cpu)},
+                                      {.err = scratch_ / "kvpd.log"});
+    if (guest->pid < 0) {
       throw std::runtime_error(fmt::format("cannot run {} (--kvpd PATH)", config.kvpd_binary));
     }
     guest_ = std::move(guest);
