@@ -15,6 +15,7 @@
 #include "channel/channel_targets.h"
 #include "harness/machine.h"
 #include "harness/measure_plan.h"
+#include "harness/packet_options.h"
 #include "harness/report.h"
 #include "harness/stats.h"
 #include "harness/tsc.h"
@@ -149,25 +150,11 @@ void add_channel_command(CLI::App& app) {
                         ->check(CLI::IsMember({"loopback", "user"}))
                         ->capture_default_str();
   auto* socket = command->add_option("--socket", options->socket, "the user transport socket of uvmbus-hostd");
-  auto* payload = command->add_option("--payload", options->payload_bytes, "payload bytes per packet")
-                      ->check(CLI::Range(8, 4096))
-                      ->capture_default_str();
-  auto* batch = command->add_option("--batch", options->batch, "packets per send burst (stream)")
-                    ->check(CLI::Range(1, 256))
-                    ->capture_default_str();
-  command->add_option("--ring-size", options->ring_bytes, "ring data bytes per direction, a multiple of 4096")
-      ->transform(CLI::AsSizeValue(false))
-      ->check(CLI::Range(std::size_t{8} << 10, std::size_t{16} << 20))
-      ->check(CLI::Validator(
-          [](const std::string& text) {
-            return std::stoull(text) % 4096 == 0 ? std::string() : std::string("not a multiple of 4096");
-          },
-          "MULTIPLE OF 4096"))
-      ->capture_default_str();
-  command->add_option("--impl", options->impls, "what to measure: the channel, the raw ring beside it")
-      ->delimiter(',')
-      ->check(CLI::IsMember(std::vector<std::string>(std::begin(kImplNames), std::end(kImplNames))))
-      ->capture_default_str();
+  const PacketOptions packet =
+      add_packet_options(*command, options->payload_bytes, options->batch, options->ring_bytes, options->impls,
+                         kImplNames, {.batch = "packets per send burst (stream)",
+                                      .ring_size = "ring data bytes per direction, a multiple of 4096",
+                                      .impl = "what to measure: the channel, the raw ring beside it"});
   command->add_option("--mode", options->mode, "stream to sink, round trips through echo, or both")
       ->check(CLI::IsMember({"stream", "echo", "both"}))
       ->capture_default_str();
@@ -181,9 +168,7 @@ void add_channel_command(CLI::App& app) {
                                                                      "before it sleeps")
       ->check(CLI::Range(0.0, 1e6))
       ->capture_default_str();
-  command->add_flag("--sweep", options->sweep, "payloads 64,256,1024,4096 x batches 1,8,32,256")
-      ->excludes(payload)
-      ->excludes(batch);
+  add_sweep_flag(*command, options->sweep, packet);
   add_run_options(*command, options->run);
 
   command->callback([options, socket] {

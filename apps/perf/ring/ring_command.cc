@@ -9,6 +9,7 @@
 
 #include "harness/machine.h"
 #include "harness/measure_plan.h"
+#include "harness/packet_options.h"
 #include "harness/report.h"
 #include "harness/tsc.h"
 #include "ring/dpdk_eal.h"
@@ -77,25 +78,11 @@ void add_ring_command(CLI::App& app) {
       "ring", "VMBus ring (batched, unbatched; copy-out and in-place readers) against rte_ring and a raw "
               "cache line, on two pinned cores");
 
-  auto* payload = command->add_option("--payload", options->payload_bytes, "payload bytes per packet")
-                      ->check(CLI::Range(8, 4096))
-                      ->capture_default_str();
-  auto* batch = command->add_option("--batch", options->batch, "packets per commit / burst")
-                    ->check(CLI::Range(1, 256))
-                    ->capture_default_str();
-  command->add_option("--ring-size", options->ring_bytes, "ring data bytes, a multiple of 4096 (K/M suffixes ok)")
-      ->transform(CLI::AsSizeValue(false))
-      ->check(CLI::Range(std::size_t{8} << 10, std::size_t{16} << 20))
-      ->check(CLI::Validator(
-          [](const std::string& text) {
-            return std::stoull(text) % 4096 == 0 ? std::string() : std::string("not a multiple of 4096");
-          },
-          "MULTIPLE OF 4096"))
-      ->capture_default_str();
-  command->add_option("--impl", options->impls, "implementations to measure")
-      ->delimiter(',')
-      ->check(CLI::IsMember(std::vector<std::string>(std::begin(kImplNames), std::end(kImplNames))))
-      ->capture_default_str();
+  const PacketOptions packet =
+      add_packet_options(*command, options->payload_bytes, options->batch, options->ring_bytes, options->impls,
+                         kImplNames, {.batch = "packets per commit / burst",
+                                      .ring_size = "ring data bytes, a multiple of 4096 (K/M suffixes ok)",
+                                      .impl = "implementations to measure"});
   command->add_option("--reader", options->reader, "VMBus reader: copy-out, in place, or both")
       ->check(CLI::IsMember({"copy", "inplace", "both"}))
       ->capture_default_str();
@@ -105,9 +92,7 @@ void add_ring_command(CLI::App& app) {
   command->add_option("--mode", options->mode, "stream throughput, ping-pong latency, or both")
       ->check(CLI::IsMember({"stream", "pingpong", "both"}))
       ->capture_default_str();
-  command->add_flag("--sweep", options->sweep, "payloads 64,256,1024,4096 x batches 1,8,32,256")
-      ->excludes(payload)
-      ->excludes(batch);
+  add_sweep_flag(*command, options->sweep, packet);
   add_run_options(*command, options->run);
 
   command->callback([options] { run_ring(*options); });
