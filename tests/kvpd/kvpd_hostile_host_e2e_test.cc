@@ -9,21 +9,15 @@
 // and GET after each still succeed, and at the end the process is alive and
 // its pool files hold exactly the valid SETs.
 #include <gtest/gtest.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cstring>
 #include <functional>
 #include <thread>
 
+#include "child_process.h"
 #include "kvpd_fixture.h"
 #include "uvmbus/ic/frame.h"
 #include "user_fixture.h"
-
-extern char** environ;
 
 namespace uvmbus::kvpd::test {
 namespace {
@@ -47,43 +41,6 @@ constexpr std::size_t kValue = kKey + wire::kKvpMaxKeyBytes;
 constexpr std::size_t kMessageSize = sizeof(wire::PipeHeader) + offsetof(wire::IcMessageHeader, message_size);
 
 // uvmbus-kvpd with stderr to `log`; killed at destruction.
-class KvpdChild {
- public:
-  KvpdChild(const std::string& socket, const std::filesystem::path& pool_dir, const std::filesystem::path& log) {
-    const char* binary = std::getenv("KVPD_BINARY");
-    if (binary == nullptr) {
-      throw std::runtime_error("KVPD_BINARY is not set");
-    }
-    std::vector<std::string> args{binary, "-n", "--transport", "user", "--socket", socket,
-                                  "--pool-dir", pool_dir.string(), "--vm-name", "hostile-host"};
-    std::vector<char*> argv;
-    for (std::string& arg : args) {
-      argv.push_back(arg.data());
-    }
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (posix_spawn(&pid_, binary, &actions, nullptr, argv.data(), environ) != 0) {
-      pid_ = -1;
-    }
-    posix_spawn_file_actions_destroy(&actions);
-  }
-  ~KvpdChild() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  KvpdChild(const KvpdChild&) = delete;
-  KvpdChild& operator=(const KvpdChild&) = delete;
-  pid_t pid() const { return pid_; }
-  bool running() const { return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0; }
-
- private:
-  pid_t pid_ = -1;
-};
-
 // Writes raw KVP requests: a body from the host codec, changed by the test,
 // framed with the negotiated versions, sent as one in-band packet.
 class RawHost {
@@ -143,7 +100,11 @@ class RawHost {
 class KvpdHostileHostE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    kvpd_ = std::make_unique<KvpdChild>(socket_dir_.socket_path(), pool_dir_.path(), log_);
+    kvpd_ = std::make_unique<test_support::ChildProcess>(
+        std::vector<std::string>{test_support::binary_from_env("KVPD_BINARY"), "-n", "--transport",
+                                 "user", "--socket", socket_dir_.socket_path(), "--pool-dir",
+                                 pool_dir_.path().string(), "--vm-name", "hostile-host"},
+        test_support::ChildOutput{.err = log_});
     ASSERT_GT(kvpd_->pid(), 0);
     partition_ = listener_.next_partition();
     ASSERT_NE(partition_, nullptr) << kvp::testing::read_file(log_);
@@ -184,7 +145,7 @@ class KvpdHostileHostE2eTest : public ::testing::Test {
   ScratchDir pool_dir_;
   ScratchDir log_dir_;
   std::filesystem::path log_ = log_dir_.path() / "kvpd.log";
-  std::unique_ptr<KvpdChild> kvpd_;
+  std::unique_ptr<test_support::ChildProcess> kvpd_;
   std::unique_ptr<channel::UserHostTransport> partition_;
   std::unique_ptr<channel::test::ScriptedHost> scripted_;
   std::unique_ptr<KvpHost> host_;
@@ -262,7 +223,7 @@ TEST_F(KvpdHostileHostE2eTest, AnswersEachBadMessageWithItsErrorAndKeepsServing)
   EXPECT_EQ(raw_->status_of(wire::kKvpMessageSize, wire::IcMessageType::heartbeat), HvStatus::not_supported);
   expect_still_serving();
 
-  EXPECT_TRUE(kvpd_->running()) << kvp::testing::read_file(log_);
+  EXPECT_EQ(kvpd_->wait_exit(0ms), test_support::kStillRunning) << kvp::testing::read_file(log_);
   EXPECT_EQ(kvp::testing::read_items(pool_dir_.pool(0)), stored_);  // only the valid SETs, in order
   for (int pool = 0; pool < static_cast<int>(wire::kKvpPoolCount); ++pool) {
     EXPECT_EQ(std::filesystem::file_size(pool_dir_.pool(pool)) % sizeof(wire::KvpPoolRecord), 0u) << pool;
@@ -295,7 +256,7 @@ TEST_F(KvpdHostileHostE2eTest, DropsUnframeablePacketsAndAnswersTheNextRequest) 
   EXPECT_FALSE(raw_->send(claiming, 300ms).has_value());
   expect_still_serving();
 
-  EXPECT_TRUE(kvpd_->running()) << kvp::testing::read_file(log_);
+  EXPECT_EQ(kvpd_->wait_exit(0ms), test_support::kStillRunning) << kvp::testing::read_file(log_);
   EXPECT_EQ(kvp::testing::read_items(pool_dir_.pool(0)), stored_);
 }
 
