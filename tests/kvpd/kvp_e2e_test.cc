@@ -243,7 +243,7 @@ TEST_F(KvpEndToEnd, KvpdRestartKeepsItsPoolsAndHostdRestartSendsTheBurstAgain) {
 TEST_F(KvpEndToEnd, KvpdKilledAtRandomUnderSetLoadLosesNoAcknowledgedSet) {
   start_hostd();
   constexpr int kKeys = 20;
-  constexpr int kKills = 150;
+  constexpr int kKills = 300;
   std::mt19937 random(12345);
   // Per key: the value last acknowledged, and values sent after it (a SET in
   // flight at the kill may or may not have landed).
