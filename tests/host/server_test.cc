@@ -11,6 +11,7 @@
 #include <numeric>
 #include <thread>
 
+#include "builtin_device_checks.h"
 #include "loopback_fixture.h"
 #include "raw_guest.h"
 #include "uvmbus/channel/vmbus_connection.h"
@@ -29,17 +30,6 @@ using namespace std::chrono_literals;
 constexpr wire::Guid kEchoInstance = wire::guid_literal("0ec40000-0000-4000-8000-0000000000a1");
 constexpr wire::Guid kSinkInstance = wire::guid_literal("051a0000-0000-4000-8000-0000000000a2");
 constexpr wire::Guid kHotInstance = wire::guid_literal("0407ad00-0000-4000-8000-0000000000a3");
-
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 5s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      return false;
-    }
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
 
 struct Guest {
   channel::GuestMemory memory;
@@ -136,24 +126,6 @@ std::string numbered(std::string_view prefix, uint64_t n) {
   return label;
 }
 
-std::vector<std::byte> text(std::string_view s) {
-  std::vector<std::byte> bytes(s.size());
-  std::memcpy(bytes.data(), s.data(), s.size());
-  return bytes;
-}
-
-// Echoes one request through `channel` and checks the completion.
-void expect_echo(channel::Channel& channel, std::string_view message) {
-  const std::vector<std::byte> payload = text(message);
-  ASSERT_EQ(send_one(channel, payload, channel::SendKind::request, 77).sent, 1u);
-  const auto got = receive(channel, 1);
-  ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0].kind, channel::PacketKind::completion);
-  EXPECT_EQ(got[0].cookie, 77u);
-  ASSERT_GE(got[0].payload.size(), payload.size());
-  EXPECT_TRUE(std::equal(payload.begin(), payload.end(), got[0].payload.begin()));
-}
-
 TEST_F(ServerTest, NegotiatesTheNewestVersionAndOffersEveryDevice) {
   const auto guest = connect();
   EXPECT_EQ(guest->connection->version(), wire::VmbusVersion::win10_v6_0);
@@ -168,7 +140,7 @@ TEST_F(ServerTest, AnOlderGuestGetsItsOwnVersionAndWorks) {
   options.client.versions = older;
   const auto guest = connect(options);
   EXPECT_EQ(guest->connection->version(), wire::VmbusVersion::win8_1);
-  expect_echo(guest->open(guest->relid_of(kEchoInstance)), "old but fine");
+  EXPECT_TRUE(echoes(guest->open(guest->relid_of(kEchoInstance)), "old but fine"));
 }
 
 TEST_F(ServerTest, EchoReturnsPacketsAndCompletesRequests) {
@@ -181,7 +153,7 @@ TEST_F(ServerTest, EchoReturnsPacketsAndCompletesRequests) {
   EXPECT_EQ(echoed[0].kind, channel::PacketKind::inband);
   EXPECT_TRUE(std::equal(payload.begin(), payload.end(), echoed[0].payload.begin()));
   for (int i = 0; i < 100; ++i) {
-    expect_echo(channel, numbered("request ", i));
+    EXPECT_TRUE(echoes(channel, numbered("request ", i)));
   }
   const auto snapshot = partition(guest->partition);
   ASSERT_TRUE(snapshot);
@@ -198,7 +170,7 @@ TEST_F(ServerTest, ModifyChannelIsAcknowledgedAndTheChannelKeepsWorking) {
   channel::Channel& channel = guest->open(echo);
   EXPECT_EQ(guest->connection->modify_channel(echo, 1), channel::ControlError::none);
   EXPECT_EQ(guest->connection->client().modify_status(echo).state, channel::ModifyState::applied);
-  expect_echo(channel, "after modify");
+  EXPECT_TRUE(echoes(channel, "after modify"));
   // Not open: the guest does not ask.
   EXPECT_EQ(guest->connection->modify_channel(guest->relid_of(kSinkInstance), 1),
             channel::ControlError::invalid_state);
@@ -215,7 +187,7 @@ TEST_F(ServerTest, ModifyChannelWithAHostThatDoesNotAcknowledge) {
   const uint32_t echo = guest->relid_of(kEchoInstance);
   channel::Channel& channel = guest->open(echo);
   EXPECT_EQ(guest->connection->modify_channel(echo, 1), channel::ControlError::none);
-  expect_echo(channel, "after an unacknowledged modify");
+  EXPECT_TRUE(echoes(channel, "after an unacknowledged modify"));
 }
 
 TEST_F(ServerTest, SinkConsumesAndCompletes) {
@@ -237,15 +209,10 @@ TEST_F(ServerTest, OpensTheSubchannelsAGuestAsksFor) {
   const auto guest = connect();
   const uint32_t primary = guest->relid_of(kEchoInstance);
   channel::Channel& channel = guest->open(primary);
-  const SubchannelRequest request{.magic = kSubchannelRequestMagic, .count = 3};
-  ASSERT_EQ(send_one(channel, std::as_bytes(std::span(&request, 1)), channel::SendKind::request).sent, 1u);
-  const auto reply = receive(channel, 1);
-  ASSERT_EQ(reply.size(), 1u);
-  EXPECT_EQ(wire::load<SubchannelRequest>(reply[0].payload).count, 3u);
-  const auto subchannels = guest->connection->wait_for_subchannels(primary, 3, 5s);
+  const auto subchannels = request_subchannels(*guest->connection, channel, primary, 3);
   ASSERT_EQ(subchannels.size(), 3u);
   for (const channel::Offer& offer : subchannels) {
-    expect_echo(guest->open(offer.relid), numbered("sub-channel ", offer.subchannel_index));
+    EXPECT_TRUE(echoes(guest->open(offer.relid), numbered("sub-channel ", offer.subchannel_index)));
   }
   for (const channel::Offer& offer : subchannels) {
     EXPECT_EQ(guest->connection->close_channel(offer.relid), channel::ControlError::none);
@@ -255,26 +222,7 @@ TEST_F(ServerTest, OpensTheSubchannelsAGuestAsksFor) {
 TEST_F(ServerTest, GpaDirectReadsTheGuestsRegisteredMemory) {
   const auto guest = connect();
   channel::Channel& channel = guest->open(guest->relid_of(kEchoInstance));
-  auto pages = guest->memory.allocate_pages(4);
-  ASSERT_TRUE(pages);
-  for (std::size_t i = 0; i < pages->size(); ++i) {
-    pages->data()[i] = static_cast<std::byte>(i * 7 + 3);
-  }
-  const channel::GuestBuffer buffer{.data = pages->data() + 100, .bytes = 9000};
-  const std::vector<std::byte> header = text("gpa");
-  const iovec segment{.iov_base = const_cast<std::byte*>(header.data()), .iov_len = header.size()};
-  const channel::SendItem item{.kind = channel::SendKind::gpa_direct,
-                               .payload = std::span(&segment, 1),
-                               .cookie = 9,
-                               .buffers = std::span(&buffer, 1)};
-  ASSERT_EQ(channel.send_burst(std::span(&item, 1)).sent, 1u);
-  const auto got = receive(channel, 1);
-  ASSERT_EQ(got.size(), 1u);
-  const auto reply = wire::load<GpaDirectReply>(got[0].payload);
-  EXPECT_EQ(reply.ranges_read, 1u);
-  EXPECT_EQ(reply.bytes_read, 9000u);
-  EXPECT_EQ(reply.checksum,
-            channel::test::checksum_bytes(std::span(pages->data() + 100, 9000), kFnvOffsetBasis));
+  expect_gpa_direct_checksum(channel, guest->memory);
 }
 
 TEST_F(ServerTest, HotAddOffersAndHotRemoveRescinds) {
@@ -285,7 +233,7 @@ TEST_F(ServerTest, HotAddOffersAndHotRemoveRescinds) {
   const uint32_t relid = guest->relid_of(kHotInstance);
   ASSERT_NE(relid, 0u);
   channel::Channel& channel = guest->open(relid);
-  expect_echo(channel, "hot");
+  EXPECT_TRUE(echoes(channel, "hot"));
 
   ASSERT_TRUE(server->remove_device(kHotInstance));
   EXPECT_FALSE(server->remove_device(kHotInstance));
@@ -306,8 +254,8 @@ TEST_F(ServerTest, TwoPartitionsAtOnce) {
   channel::Channel& ca = a->open(a->relid_of(kEchoInstance));
   channel::Channel& cb = b->open(b->relid_of(kEchoInstance));
   for (int i = 0; i < 20; ++i) {
-    expect_echo(ca, numbered("a", i));
-    expect_echo(cb, numbered("b", i));
+    EXPECT_TRUE(echoes(ca, numbered("a", i)));
+    EXPECT_TRUE(echoes(cb, numbered("b", i)));
   }
   EXPECT_EQ(server->snapshot().partitions.size(), 2u);
 }
@@ -353,7 +301,7 @@ TEST_F(ServerTest, AVanishingGuestIsReclaimedAndTheOtherKeepsWorking) {
   link.reset();
 
   for (int i = 0; i < 20; ++i) {
-    expect_echo(kept, numbered("still here ", i));
+    EXPECT_TRUE(echoes(kept, numbered("still here ", i)));
   }
 }
 
@@ -372,7 +320,7 @@ TEST_F(ServerTest, AHostileGuestDoesNotDisturbAnother) {
     wire::store(junk, 0, static_cast<uint32_t>(i % 32));  // every message type
     hostile.send_bytes(std::span(junk).first(static_cast<std::size_t>(state % junk.size())));
     if (i % 100 == 0) {
-      expect_echo(channel, numbered("meanwhile ", static_cast<uint64_t>(i)));
+      EXPECT_TRUE(echoes(channel, numbered("meanwhile ", static_cast<uint64_t>(i))));
     }
   }
   ASSERT_TRUE(eventually([&] {
@@ -390,7 +338,7 @@ TEST_F(ServerTest, AHostileGuestDoesNotDisturbAnother) {
   for (const uint64_t count : good_snapshot->faults) {
     EXPECT_EQ(count, 0u);
   }
-  expect_echo(channel, "after the storm");
+  EXPECT_TRUE(echoes(channel, "after the storm"));
 }
 
 TEST_F(ServerTest, AGuestThatNeverReadsBlocksNoOtherChannel) {
@@ -408,7 +356,7 @@ TEST_F(ServerTest, AGuestThatNeverReadsBlocksNoOtherChannel) {
   channel::Channel& sink = stuck->open(stuck->relid_of(kSinkInstance));
   ASSERT_EQ(send_one(sink, payload, channel::SendKind::request, 1).sent, 1u);
   EXPECT_EQ(receive(sink, 1).size(), 1u);
-  expect_echo(other->open(other->relid_of(kEchoInstance)), "unaffected");
+  EXPECT_TRUE(echoes(other->open(other->relid_of(kEchoInstance)), "unaffected"));
 
   const auto snapshot = partition(stuck->partition);
   ASSERT_TRUE(snapshot);

@@ -18,6 +18,7 @@
 #include <functional>
 #include <thread>
 
+#include "builtin_device_checks.h"
 #include "host_cli.h"
 #include "hostd_options.h"
 #include "hostd_process.h"
@@ -34,21 +35,15 @@ namespace {
 using channel::test::receive;
 using channel::test::send_one;
 using channel::test::small_rings;
+using host::test::echoes;
+using host::test::eventually;
+using host::test::expect_gpa_direct_checksum;
+using host::test::request_subchannels;
+using host::test::text;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
 constexpr wire::Guid kHotInstance = wire::guid_literal("0407ad00-0000-4000-8000-0000000000a3");
-
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 5s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      return false;
-    }
-    std::this_thread::sleep_for(2ms);
-  }
-  return true;
-}
 
 wire::Guid vm_id(uint8_t number) {
   wire::Guid id = wire::guid_literal("0f0e0d0c-0b0a-4908-8706-050403020100");
@@ -56,22 +51,6 @@ wire::Guid vm_id(uint8_t number) {
   return id;
 }
 
-std::vector<std::byte> text(std::string_view s) {
-  std::vector<std::byte> bytes(s.size());
-  std::memcpy(bytes.data(), s.data(), s.size());
-  return bytes;
-}
-
-// True if one request through `channel` comes back completed with its payload.
-bool echoes(channel::Channel& channel, std::string_view message) {
-  const std::vector<std::byte> payload = text(message);
-  if (send_one(channel, payload, channel::SendKind::request, 77).sent != 1) {
-    return false;
-  }
-  const auto got = receive(channel, 1, 3s);
-  return got.size() == 1 && got[0].kind == channel::PacketKind::completion && got[0].cookie == 77 &&
-         got[0].payload.size() >= payload.size() && std::equal(payload.begin(), payload.end(), got[0].payload.begin());
-}
 
 // A guest partition on hostd's socket, driven from the test's thread.
 struct Guest {
@@ -241,38 +220,14 @@ TEST_F(HostdEndToEnd, SubchannelsOnRequestAndGpaDirectIntoRegisteredMemory) {
   const uint32_t primary = g->relid_of(kHotInstance);
   ASSERT_NE(primary, 0u);
   channel::Channel& channel = g->open(primary);
-  const host::SubchannelRequest request{.magic = host::kSubchannelRequestMagic, .count = 3};
-  ASSERT_EQ(send_one(channel, std::as_bytes(std::span(&request, 1)), channel::SendKind::request).sent, 1u);
-  const auto reply = receive(channel, 1);
-  ASSERT_EQ(reply.size(), 1u);
-  EXPECT_EQ(wire::load<host::SubchannelRequest>(reply[0].payload).count, 3u);
-  const auto subchannels = g->connection->wait_for_subchannels(primary, 3, 5s);
+  const auto subchannels = request_subchannels(*g->connection, channel, primary, 3);
   ASSERT_EQ(subchannels.size(), 3u);
   for (const channel::Offer& offer : subchannels) {
     EXPECT_TRUE(echoes(g->open(offer.relid), "sub-channel " + std::to_string(offer.subchannel_index)));
   }
   EXPECT_EQ(partition("multi")->channels_open, 4u);
 
-  auto pages = g->memory.allocate_pages(4);
-  ASSERT_TRUE(pages);
-  for (std::size_t i = 0; i < pages->size(); ++i) {
-    pages->data()[i] = static_cast<std::byte>(i * 7 + 3);
-  }
-  const channel::GuestBuffer buffer{.data = pages->data() + 100, .bytes = 9000};
-  const std::vector<std::byte> header = text("gpa");
-  const iovec segment{.iov_base = const_cast<std::byte*>(header.data()), .iov_len = header.size()};
-  const channel::SendItem item{.kind = channel::SendKind::gpa_direct,
-                               .payload = std::span(&segment, 1),
-                               .cookie = 9,
-                               .buffers = std::span(&buffer, 1)};
-  ASSERT_EQ(channel.send_burst(std::span(&item, 1)).sent, 1u);
-  const auto got = receive(channel, 1);
-  ASSERT_EQ(got.size(), 1u);
-  const auto checksum = wire::load<host::GpaDirectReply>(got[0].payload);
-  EXPECT_EQ(checksum.ranges_read, 1u);
-  EXPECT_EQ(checksum.bytes_read, 9000u);
-  EXPECT_EQ(checksum.checksum,
-            channel::test::checksum_bytes(std::span(pages->data() + 100, 9000), host::kFnvOffsetBasis));
+  expect_gpa_direct_checksum(channel, g->memory);
   for (const channel::Offer& offer : subchannels) {
     EXPECT_EQ(g->connection->close_channel(offer.relid), channel::ControlError::none);
   }
