@@ -100,6 +100,56 @@ TEST(RingWriter, GathersPayloadFromSeveralIovecsAndHeaderExtension) {
   EXPECT_EQ(std::memcmp(in.payload().data() + 5, b.data(), 11), 0);
 }
 
+// The writer gathers into whole 8-byte words: pieces of every length below
+// and around a word, starting at every byte offset of a word, written across
+// the wrap point of a ring full of stale bytes, must read back exactly, with
+// the padding zeroed.
+TEST(RingWriter, GathersEverySplitOfThePayloadIntoWholeWords) {
+  const std::vector<std::vector<std::size_t>> splits = {
+      {1},        {7},           {8},          {9},       {1, 1, 1, 1, 1, 1, 1, 1, 1},
+      {3, 5},     {5, 3, 8},     {7, 2, 15},   {8, 8, 1}, {2, 9, 4, 17},
+      {0, 6, 0},  {15, 1, 1, 1}, {16, 7, 9, 3}};
+  for (const auto& split : splits) {
+    std::size_t total = 0;
+    for (const std::size_t len : split) {
+      total += len;
+    }
+    const auto payload = pattern(total, total);
+    std::vector<iovec> segments;
+    std::size_t at = 0;
+    for (const std::size_t len : split) {
+      segments.push_back({const_cast<std::byte*>(payload.data()) + at, len});
+      at += len;
+    }
+    // Starts from 64 bytes before the wrap point to past it, so every piece
+    // of the packet lands on both sides of it in turn.
+    for (uint32_t start = kSmallRing - 64; start != 16; start = (start + 8) % kSmallRing) {
+      TestRing ring(kSmallRing);
+      std::memset(ring.data(), 0xAB, ring.data_size());
+      ring.start_at(start);
+      RingWriter writer(ring.memory());
+      const OutPacket packet{.trans_id = start, .payload = segments};
+      ASSERT_EQ(writer.write(packet), WriteStatus::ok);
+      ASSERT_EQ(writer.commit(), Signal::needed);
+
+      RingReader reader(ring.memory());
+      std::vector<std::byte> copy(reader.max_packet_bytes());
+      InPacket in;
+      ASSERT_EQ(reader.next_copy(copy, in), ReadStatus::ok);
+      EXPECT_EQ(in.desc.trans_id, start);
+      ASSERT_EQ(in.payload().size(), (total + 7) & ~std::size_t{7});
+      EXPECT_EQ(std::memcmp(in.payload().data(), payload.data(), total), 0)
+          << "split of " << split.size() << " pieces, " << total << " bytes, start " << start;
+      for (std::size_t i = total; i < in.payload().size(); ++i) {
+        EXPECT_EQ(in.payload()[i], std::byte{0}) << "padding byte " << i << ", start " << start;
+      }
+      uint64_t trailer = 0;
+      std::memcpy(&trailer, ring.data() + (start + in.bytes.size()) % kSmallRing, sizeof trailer);
+      EXPECT_EQ(trailer, uint64_t{start} << 32);
+    }
+  }
+}
+
 TEST(RingWriter, RejectsMalformedAndOversizedPackets) {
   TestRing ring(kSmallRing);
   RingWriter writer(ring.memory());

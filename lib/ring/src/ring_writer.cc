@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "shared_header.h"
+#include "word_stream.h"
 #include "uvmbus/ring/ring.h"
 
 namespace uvmbus::ring {
@@ -23,38 +24,6 @@ uint32_t writer_max_packet_bytes(uint32_t data_size) noexcept {
   return std::min(data_size - wire::kPacketAlign, kMaxLen8Bytes + uint32_t{sizeof(wire::PacketTrailer)});
 }
 
-constexpr uint64_t kZeroWord = 0;
-
-// memcpy for the small payloads of a burst, inline: a call to memcpy per
-// packet would force the burst's state out of registers into stack stores
-// around it. Larger copies go to memcpy. Fixed-size copies compile to vector
-// moves; the overlapping tail copies stay inside [dst, dst + len).
-[[gnu::always_inline]] inline void copy_small(std::byte* dst, const std::byte* src,
-                                              std::size_t len) noexcept {
-  constexpr std::size_t kInlineMax = 256;
-  if (len > kInlineMax) [[unlikely]] {
-    std::memcpy(dst, src, len);
-    return;
-  }
-  if (len >= 32) {
-    const std::size_t tail = len - 32;
-    for (std::size_t done = 0; done < tail; done += 32) {
-      std::memcpy(dst + done, src + done, 32);
-    }
-    std::memcpy(dst + tail, src + tail, 32);
-  } else if (len >= 16) {
-    std::memcpy(dst, src, 16);
-    std::memcpy(dst + len - 16, src + len - 16, 16);
-  } else if (len >= 8) {
-    std::memcpy(dst, src, 8);
-    std::memcpy(dst + len - 8, src + len - 8, 8);
-  } else {
-    for (std::size_t i = 0; i < len; ++i) {
-      dst[i] = src[i];
-    }
-  }
-}
-
 std::size_t total_length(std::span<const iovec> segments) noexcept {
   if (segments.size() == 1) [[likely]] {
     return segments[0].iov_len;
@@ -66,19 +35,7 @@ std::size_t total_length(std::span<const iovec> segments) noexcept {
   return bytes;
 }
 
-// The words of one packet that write() computes: the descriptor's two words
-// and the trailer, kept in registers and stored whole. (Building them as
-// structs on the stack and copying those out stalls store forwarding on
-// every packet.)
-struct PacketWords {
-  uint64_t descriptor_head;  // type, offset8, len8, flags
-  uint64_t trans_id;
-  uint64_t trailer;          // start offset in the upper half
-  uint32_t payload_offset;
-  uint32_t padded_end;       // len8 * 8: where the trailer goes
-  bool has_padding;
-};
-
+// The descriptor's first word: type, offset8, len8, flags.
 constexpr uint64_t descriptor_head(uint16_t type, uint16_t offset8, uint16_t len8,
                                    uint16_t flags) noexcept {
   return uint64_t{type} | uint64_t{offset8} << 16 | uint64_t{len8} << 32 | uint64_t{flags} << 48;
@@ -89,33 +46,6 @@ static_assert(std::bit_cast<std::array<uint64_t, 2>>(wire::PacketDescriptor{
               "descriptor_head() must match the PacketDescriptor layout");
 static_assert(std::bit_cast<uint64_t>(wire::PacketTrailer{.reserved = 0, .start_offset = 7}) ==
               uint64_t{7} << 32);
-
-// Lays one packet out as a sequence of put(offset in packet, bytes, length)
-// calls: descriptor, type-specific header, zeroed padding, payload, trailer.
-// The padding is zeroed by one aligned word store at the end of the padded
-// payload, made before the payload so the payload's last bytes overwrite its
-// start; no stale bytes reach the peer. An aligned word never straddles the
-// wrap point, so `put` may split only the variable-length pieces.
-template <typename Put>
-[[gnu::always_inline]] inline void emit_packet(const OutPacket& packet, const PacketWords& words,
-                                               Put&& put) noexcept {
-  put(0, &words.descriptor_head, sizeof(uint64_t));
-  put(sizeof(uint64_t), &words.trans_id, sizeof(uint64_t));
-  if (!packet.header_ext.empty()) {
-    put(sizeof(wire::PacketDescriptor), packet.header_ext.data(), packet.header_ext.size());
-  }
-  if (words.has_padding) {
-    put(words.padded_end - wire::kPacketAlign, &kZeroWord, sizeof(kZeroWord));
-  }
-  uint32_t offset = words.payload_offset;
-  for (const iovec& segment : packet.payload) {
-    if (segment.iov_len != 0) {  // an empty segment may carry a null base
-      put(offset, segment.iov_base, segment.iov_len);
-      offset += static_cast<uint32_t>(segment.iov_len);
-    }
-  }
-  put(words.padded_end, &words.trailer, sizeof(words.trailer));
-}
 
 }  // namespace
 
@@ -131,7 +61,6 @@ RingWriter::RingWriter(const RingMemory& mem) noexcept {
   header_ = mem.header;
   data_ = mem.data;
   data_size_ = mem.data_size;
-  mirrored_ = mem.mirrored;
   max_packet_bytes_ = writer_max_packet_bytes(data_size_);
   committed_ = next_ = attachment.write_index;
   cached_read_ = attachment.read_index;
@@ -167,14 +96,6 @@ bool RingWriter::refresh_read_index() noexcept {
   return true;
 }
 
-void RingWriter::copy_in(uint32_t offset, const void* src, uint32_t len) noexcept {
-  const uint32_t first = mirrored_ ? len : std::min(len, data_size_ - offset);
-  std::memcpy(data_ + offset, src, first);
-  if (first != len) {
-    std::memcpy(data_, static_cast<const std::byte*>(src) + first, len - first);
-  }
-}
-
 // Appends one packet at cursor.next. The cursor carries the writer's hot
 // state through a burst in registers: storing it to the object after every
 // packet would queue several extra stores per packet behind the ring stores
@@ -208,30 +129,19 @@ void RingWriter::copy_in(uint32_t offset, const void* src, uint32_t len) noexcep
   }
 
   const uint32_t start = cursor.next;
-  const uint32_t payload_offset = static_cast<uint32_t>(sizeof(wire::PacketDescriptor) + ext_bytes);
-  const uint32_t padded_end = total32 - static_cast<uint32_t>(sizeof(wire::PacketTrailer));
-  const PacketWords words{
-      .descriptor_head = descriptor_head(static_cast<uint16_t>(packet.type),
-                                         static_cast<uint16_t>(payload_offset / wire::kPacketAlign),
-                                         static_cast<uint16_t>(padded_end / wire::kPacketAlign),
-                                         packet.flags),
-      .trans_id = packet.trans_id,
-      .trailer = uint64_t{start} << 32,
-      .payload_offset = payload_offset,
-      .padded_end = padded_end,
-      .has_padding = (payload_bytes % wire::kPacketAlign) != 0,
-  };
-  if (mirrored_ || data_size_ - start >= total32) [[likely]] {
-    // Contiguous: fixed-size pieces become plain stores.
-    std::byte* const base = data_ + start;
-    emit_packet(packet, words, [base](uint32_t offset, const void* src, std::size_t len) {
-      copy_small(base + offset, static_cast<const std::byte*>(src), len);
-    });
-  } else {
-    emit_packet(packet, words, [this, start](uint32_t offset, const void* src, std::size_t len) {
-      copy_in(ring_advance(start, offset, data_size_), src, static_cast<uint32_t>(len));
-    });
+  const auto payload_offset = static_cast<uint32_t>(sizeof(wire::PacketDescriptor) + ext_bytes);
+  const auto padded_end = static_cast<uint32_t>(total32 - sizeof(wire::PacketTrailer));
+  detail::RingWordStream out(data_, data_size_, start);
+  out.put_word(descriptor_head(static_cast<uint16_t>(packet.type),
+                               static_cast<uint16_t>(payload_offset / wire::kPacketAlign),
+                               static_cast<uint16_t>(padded_end / wire::kPacketAlign), packet.flags));
+  out.put_word(packet.trans_id);
+  out.put_bytes(packet.header_ext.data(), ext_bytes);
+  for (const iovec& segment : packet.payload) {
+    out.put_bytes(static_cast<const std::byte*>(segment.iov_base), segment.iov_len);
   }
+  out.pad();
+  out.put_word(uint64_t{start} << 32);  // trailer: reserved, then the packet's start offset
 
   cursor.next = ring_advance(start, total32, data_size_);
   cursor.free -= total32;

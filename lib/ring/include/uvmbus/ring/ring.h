@@ -192,14 +192,12 @@ class alignas(kCacheAlign) RingWriter {
   void store_cursor(const BatchCursor& cursor) noexcept;
   WriteStatus append(const OutPacket& packet, BatchCursor& cursor) noexcept;
   bool refresh_read_index() noexcept;
-  void copy_in(uint32_t offset, const void* src, uint32_t len) noexcept;
   void fail(RingError error) noexcept;
 
   wire::RingHeader* header_ = nullptr;
   std::byte* data_ = nullptr;
   uint32_t data_size_ = 0;
   uint32_t max_packet_bytes_ = 0;
-  bool mirrored_ = false;
   RingError error_ = RingError::none;
 
   uint32_t committed_ = 0;    // write_index as last published
