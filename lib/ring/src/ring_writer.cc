@@ -136,29 +136,31 @@ bool RingWriter::refresh_read_index() noexcept {
                                static_cast<uint16_t>(payload_offset / wire::kPacketAlign),
                                static_cast<uint16_t>(padded_end / wire::kPacketAlign), packet.flags));
   out.put_word(packet.trans_id);
-  out.put_bytes(packet.header_ext.data(), ext_bytes);
-  for (const iovec& segment : packet.payload) {
-    out.put_bytes(static_cast<const std::byte*>(segment.iov_base), segment.iov_len);
+  if (ext_bytes != 0) {
+    out.put_bytes(packet.header_ext.data(), ext_bytes);
+  }
+  if (packet.payload.size() == 1) [[likely]] {  // no loop state to keep around
+    out.put_bytes(static_cast<const std::byte*>(packet.payload[0].iov_base), packet.payload[0].iov_len);
+  } else {
+    for (const iovec& segment : packet.payload) {
+      out.put_bytes(static_cast<const std::byte*>(segment.iov_base), segment.iov_len);
+    }
   }
   out.pad();
   out.put_word(uint64_t{start} << 32);  // trailer: reserved, then the packet's start offset
 
   cursor.next = ring_advance(start, total32, data_size_);
   cursor.free -= total32;
-  ++cursor.packets;
-  cursor.bytes += total32;
   return WriteStatus::ok;
 }
 
 [[gnu::always_inline]] inline RingWriter::BatchCursor RingWriter::load_cursor() const noexcept {
-  return {.next = next_, .free = free_, .packets = batch_packets_, .bytes = batch_bytes_};
+  return {.next = next_, .free = free_};
 }
 
 [[gnu::always_inline]] inline void RingWriter::store_cursor(const BatchCursor& cursor) noexcept {
   next_ = cursor.next;
   free_ = cursor.free;
-  batch_packets_ = cursor.packets;
-  batch_bytes_ = cursor.bytes;
 }
 
 WriteStatus RingWriter::write(const OutPacket& packet) noexcept {
@@ -168,6 +170,7 @@ WriteStatus RingWriter::write(const OutPacket& packet) noexcept {
   BatchCursor cursor = load_cursor();
   const WriteStatus status = append(packet, cursor);
   store_cursor(cursor);
+  batch_packets_ += status == WriteStatus::ok ? 1 : 0;
   return status;
 }
 
@@ -185,6 +188,7 @@ WriteBurst RingWriter::write_burst(std::span<const OutPacket> packets) noexcept 
     ++burst.written;
   }
   store_cursor(cursor);
+  batch_packets_ += static_cast<uint32_t>(burst.written);
   return burst;
 }
 
@@ -197,12 +201,11 @@ Signal RingWriter::commit() noexcept {
   // the reader can see the new write_index. seq_cst: also ordered before the
   // interrupt_mask load below (pairs with R-UNMASK).
   detail::store(header_->write_index, next_, std::memory_order_seq_cst);
-  committed_ = next_;
   stats_.packets += batch_packets_;
-  stats_.bytes += batch_bytes_;
+  stats_.bytes += ring_distance(committed_, next_, data_size_);
   ++stats_.commits;
+  committed_ = next_;
   batch_packets_ = 0;
-  batch_bytes_ = 0;
 
   // Either we see the reader's mask cleared, or the reader's re-check after
   // clearing it sees our new write_index. A reader that cleared its mask had
@@ -224,7 +227,6 @@ void RingWriter::revert() noexcept {
   free_ += ring_distance(committed_, next_, data_size_);
   next_ = committed_;
   batch_packets_ = 0;
-  batch_bytes_ = 0;
 }
 
 PendingSend RingWriter::arm_pending_send(uint32_t bytes) noexcept {

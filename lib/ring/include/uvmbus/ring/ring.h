@@ -183,10 +183,8 @@ class alignas(kCacheAlign) RingWriter {
  private:
   // The state a batch of writes advances, kept in registers during a burst.
   struct BatchCursor {
-    uint32_t next;     // end of the uncommitted batch
-    uint32_t free;     // bytes free after `next`
-    uint32_t packets;  // packets in the batch
-    uint32_t bytes;    // ring bytes in the batch
+    uint32_t next;  // end of the uncommitted batch
+    uint32_t free;  // bytes free after `next`
   };
   BatchCursor load_cursor() const noexcept;
   void store_cursor(const BatchCursor& cursor) noexcept;
@@ -205,7 +203,6 @@ class alignas(kCacheAlign) RingWriter {
   uint32_t cached_read_ = 0;  // last validated read_index
   uint32_t free_ = 0;         // bytes free after next_, as of cached_read_
   uint32_t batch_packets_ = 0;
-  uint32_t batch_bytes_ = 0;
   WriterStats stats_;
 };
 
