@@ -47,6 +47,37 @@ static_assert(std::bit_cast<std::array<uint64_t, 2>>(wire::PacketDescriptor{
 static_assert(std::bit_cast<uint64_t>(wire::PacketTrailer{.reserved = 0, .start_offset = 7}) ==
               uint64_t{7} << 32);
 
+// Stores one packet at `start`: descriptor, type-specific header, payload
+// pieces, zero padding, trailer. kCommon: the packet is a single payload
+// piece with no type-specific header and ends before the wrap point. The
+// burst loop stores such packets inline and every other one out of line
+// (store_any_packet), so that the general case's extra state never takes
+// registers from the loop: a spilled register is a stack store per packet,
+// queued behind ring stores that wait for their lines to come back from the
+// reader's core.
+template <bool kCommon>
+[[gnu::always_inline]] inline void store_packet(std::byte* data, uint32_t data_size, uint32_t start,
+                                                uint64_t head, const OutPacket& packet) noexcept {
+  detail::RingWordStream<!kCommon> out(data, data_size, start);
+  out.put_word(head);
+  out.put_word(packet.trans_id);
+  if constexpr (kCommon) {
+    out.put_bytes(static_cast<const std::byte*>(packet.payload[0].iov_base), packet.payload[0].iov_len);
+  } else {
+    out.put_bytes(packet.header_ext.data(), packet.header_ext.size());
+    for (const iovec& segment : packet.payload) {
+      out.put_bytes(static_cast<const std::byte*>(segment.iov_base), segment.iov_len);
+    }
+  }
+  out.pad();
+  out.put_word(uint64_t{start} << 32);  // trailer: reserved, then the packet's start offset
+}
+
+[[gnu::noinline]] void store_any_packet(std::byte* data, uint32_t data_size, uint32_t start, uint64_t head,
+                                        const OutPacket& packet) noexcept {
+  store_packet<false>(data, data_size, start, head, packet);
+}
+
 }  // namespace
 
 RingWriter::RingWriter(const RingMemory& mem) noexcept {
@@ -130,24 +161,14 @@ bool RingWriter::refresh_read_index() noexcept {
 
   const uint32_t start = cursor.next;
   const auto payload_offset = static_cast<uint32_t>(sizeof(wire::PacketDescriptor) + ext_bytes);
-  const auto padded_end = static_cast<uint32_t>(total32 - sizeof(wire::PacketTrailer));
-  detail::RingWordStream out(data_, data_size_, start);
-  out.put_word(descriptor_head(static_cast<uint16_t>(packet.type),
-                               static_cast<uint16_t>(payload_offset / wire::kPacketAlign),
-                               static_cast<uint16_t>(padded_end / wire::kPacketAlign), packet.flags));
-  out.put_word(packet.trans_id);
-  if (ext_bytes != 0) {
-    out.put_bytes(packet.header_ext.data(), ext_bytes);
-  }
-  if (packet.payload.size() == 1) [[likely]] {  // no loop state to keep around
-    out.put_bytes(static_cast<const std::byte*>(packet.payload[0].iov_base), packet.payload[0].iov_len);
+  const uint64_t head = descriptor_head(
+      static_cast<uint16_t>(packet.type), static_cast<uint16_t>(payload_offset / wire::kPacketAlign),
+      static_cast<uint16_t>((total32 - sizeof(wire::PacketTrailer)) / wire::kPacketAlign), packet.flags);
+  if (ext_bytes == 0 && packet.payload.size() == 1 && data_size_ - start >= total32) [[likely]] {
+    store_packet<true>(data_, data_size_, start, head, packet);
   } else {
-    for (const iovec& segment : packet.payload) {
-      out.put_bytes(static_cast<const std::byte*>(segment.iov_base), segment.iov_len);
-    }
+    store_any_packet(data_, data_size_, start, head, packet);
   }
-  out.pad();
-  out.put_word(uint64_t{start} << 32);  // trailer: reserved, then the packet's start offset
 
   cursor.next = ring_advance(start, total32, data_size_);
   cursor.free -= total32;

@@ -24,6 +24,9 @@
 
 namespace uvmbus::ring::detail {
 
+// kMayWrap: false when the caller knows the packet ends before the end of
+// the data area, which saves a compare per word.
+template <bool kMayWrap>
 class RingWordStream {
  public:
   // `data` is the 8-aligned data area of `data_size` bytes, `offset` an
@@ -36,8 +39,11 @@ class RingWordStream {
   // One whole word, at the next 8-aligned position. Only with no bytes pending.
   [[gnu::always_inline]] void put_word(uint64_t word) noexcept {
     std::atomic_ref<uint64_t>(*cursor_).store(word, std::memory_order_relaxed);
-    if (++cursor_ == end_) [[unlikely]] {
-      cursor_ = begin_;
+    ++cursor_;
+    if constexpr (kMayWrap) {
+      if (cursor_ == end_) [[unlikely]] {
+        cursor_ = begin_;
+      }
     }
   }
 
