@@ -302,7 +302,7 @@ class alignas(kCacheAlign) RingReader {
   static uint32_t packet_bytes(const DescriptorWords& words) noexcept;
   bool refresh_write_index() noexcept;
   void prefetch(uint32_t offset, uint32_t bytes) const noexcept;
-  void copy_out(uint32_t offset, void* dst, uint32_t len) const noexcept;
+  void copy_out(uint32_t offset, std::byte* dst, uint32_t len) const noexcept;
   void consume(uint32_t len) noexcept;
   ReadStatus fail(RingError error) noexcept;
 
