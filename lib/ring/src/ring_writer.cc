@@ -195,11 +195,31 @@ WriteStatus RingWriter::write(const OutPacket& packet) noexcept {
   return status;
 }
 
+// Asks for the free lines the burst is about to store to in a writable
+// state, estimating its size from its first packet. Their transfers from the
+// reader's core then overlap instead of each starting when its first store
+// reaches the head of the store queue, and commit's fence waits for fewer of
+// them. The reader is done with free space: this takes no line it still reads.
+[[gnu::always_inline]] inline void RingWriter::prefetch_burst_lines(
+    const BatchCursor& cursor, std::span<const OutPacket> packets) const noexcept {
+  if (packets.empty()) {
+    return;
+  }
+  constexpr uint32_t kMaxBytes = 8 * 1024;  // bounded work for bursts of large packets
+  const std::size_t estimate = packets.size() * packet_ring_bytes(packets[0].header_ext.size(),
+                                                                  total_length(packets[0].payload));
+  const uint32_t bytes = static_cast<uint32_t>(std::min<std::size_t>({estimate, cursor.free, kMaxBytes}));
+  for (uint32_t done = 0; done < bytes; done += detail::kCacheLine) {
+    detail::prefetch_for_write(data_ + ring_advance(cursor.next, done, data_size_));
+  }
+}
+
 WriteBurst RingWriter::write_burst(std::span<const OutPacket> packets) noexcept {
   if (corrupt()) {
     return {.written = 0, .status = WriteStatus::corrupt};
   }
   BatchCursor cursor = load_cursor();
+  prefetch_burst_lines(cursor, packets);
   WriteBurst burst{.written = 0, .status = WriteStatus::ok};
   for (const OutPacket& packet : packets) {
     burst.status = append(packet, cursor);

@@ -26,6 +26,19 @@ inline void store(uint32_t& word, uint32_t value, std::memory_order order) noexc
   std::atomic_ref<uint32_t>(word).store(value, order);
 }
 
+inline constexpr uint32_t kCacheLine = 64;
+
+// Asks for the line holding `p` in a writable state, ahead of a store to it.
+// (GCC emits PREFETCHW for __builtin_prefetch(p, 1) only when told the CPU
+// has it; every x86-64 CPU in use does, and older ones treat it as a no-op.)
+inline void prefetch_for_write(const void* p) noexcept {
+#if defined(__x86_64__)
+  asm volatile("prefetchw %0" : : "m"(*static_cast<const char*>(p)));
+#else
+  __builtin_prefetch(p, 1, 3);
+#endif
+}
+
 // Bytes from `from` forward to `to` in a ring of `size` bytes (0 if equal).
 inline uint32_t ring_distance(uint32_t from, uint32_t to, uint32_t size) noexcept {
   return to >= from ? to - from : size - from + to;

@@ -190,6 +190,7 @@ class alignas(kCacheAlign) RingWriter {
   void store_cursor(const BatchCursor& cursor) noexcept;
   WriteStatus append(const OutPacket& packet, BatchCursor& cursor) noexcept;
   bool refresh_read_index() noexcept;
+  void prefetch_burst_lines(const BatchCursor& cursor, std::span<const OutPacket> packets) const noexcept;
   void fail(RingError error) noexcept;
 
   wire::RingHeader* header_ = nullptr;
