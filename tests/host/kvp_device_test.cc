@@ -111,12 +111,19 @@ bool negotiated(KvpDevice& device, const std::string& vm, std::chrono::milliseco
   return false;
 }
 
-TEST(KvpDeviceTest, EveryOperationAgainstKvpd) {
+// The usual pairing: a host with the KVP device and kvpd as VM "vm1",
+// negotiated before the test body runs.
+class KvpDeviceWithKvpd : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(negotiated(kvp, "vm1")); }
+
   ScratchDir dir;
   Host host;
-  Kvpd guest(host, "vm1", dir.path());
+  Kvpd guest{host, "vm1", dir.path()};
   KvpDevice& kvp = *host.device;
-  ASSERT_TRUE(negotiated(kvp, "vm1"));
+};
+
+TEST_F(KvpDeviceWithKvpd, EveryOperationAgainstKvpd) {
   EXPECT_EQ(kvp.status("vm1")->versions->service, wire::kKvpVersion5);
 
   // SET in both host pools, modify, list.
@@ -209,12 +216,7 @@ TEST(KvpDeviceTest, BurstAtConnectCarriesItemsSetBeforeTheGuestCame) {
   EXPECT_EQ(pool_items(dir.path(), KvpPool::auto_external), (std::vector<KvpItem>{{"HostName", "h"}}));
 }
 
-TEST(KvpDeviceTest, KeysAndValuesAtTheLimitsInNonAsciiText) {
-  ScratchDir dir;
-  Host host;
-  Kvpd guest(host, "vm1", dir.path());
-  KvpDevice& kvp = *host.device;
-  ASSERT_TRUE(negotiated(kvp, "vm1"));
+TEST_F(KvpDeviceWithKvpd, KeysAndValuesAtTheLimitsInNonAsciiText) {
   auto repeat = [](std::string_view unit, std::size_t n) {
     std::string s;
     for (std::size_t i = 0; i < n; ++i) {
@@ -470,12 +472,6 @@ TEST(KvpDeviceTest, ClosingTheChannelFailsWaitingCallsAndKeepsTheHostPools) {
             (std::vector<KvpItem>{{"kept", "1"}, {"later", "2"}}));
 }
 
-}  // namespace
-}  // namespace uvmbus::host
-
-namespace uvmbus::host {
-namespace {
-
 TEST(KvpDeviceTest, AWindowOfCallsInFlightKeepsTheirOrderAndResults) {
   ScratchDir dir;
   KvpDeviceConfig config;
@@ -515,21 +511,10 @@ TEST(KvpDeviceTest, AWindowOfCallsInFlightKeepsTheirOrderAndResults) {
   EXPECT_EQ(kvp.status("vm1")->counters.dropped, 0u);
 }
 
-}  // namespace
-}  // namespace uvmbus::host
-
-namespace uvmbus::host {
-namespace {
-
 // cloud-init appends telemetry to pool 1 under flock while the host keeps
 // enumerating it: every enumeration is a consistent prefix of the appends
 // (in order, nothing invented), and the last one sees all of them.
-TEST(KvpDeviceTest, AppendsOfACloudInitStyleWriterDuringEnumerationAllShowUp) {
-  ScratchDir dir;
-  Host host;
-  Kvpd guest(host, "vm1", dir.path());
-  KvpDevice& kvp = *host.device;
-  ASSERT_TRUE(negotiated(kvp, "vm1"));
+TEST_F(KvpDeviceWithKvpd, AppendsOfACloudInitStyleWriterDuringEnumerationAllShowUp) {
   constexpr int kAppends = 300;
   auto key = [](int i) { return "CLOUD_INIT|1700000000|diagnostic|event|" + std::to_string(i); };
   auto value = [](int i) { return "{\"msg\": \"событие " + std::to_string(i) + "\"}"; };
